@@ -1,0 +1,60 @@
+"""The audit log: one table and one helper for every security-relevant action."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Text
+from sqlmodel import Field, Session, SQLModel
+
+from app.clock import utcnow
+from app.identity.tables import utc_column
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=utc_column(index=True))
+    actor: str = Field(max_length=200, index=True)
+    action: str = Field(max_length=100, index=True)
+    object_type: str = Field(default="", max_length=50)
+    object_id: str = Field(default="", max_length=200, index=True)
+    source: str = Field(default="", max_length=100)
+    outcome: str = Field(default="success", max_length=20)
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did it and from where: ``user:<id>``, ``client:<id>``, ``station:<id>`` or ``cli``."""
+
+    name: str
+    source: str = ""
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    object_type: str = "",
+    object_id: str = "",
+    outcome: str = "success",
+    **detail: Any,
+) -> AuditEntry:
+    """Add an audit entry to ``session``; it commits with the action it records."""
+    entry = AuditEntry(
+        actor=actor.name,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        source=actor.source,
+        outcome=outcome,
+        detail=json.dumps(detail, default=str, sort_keys=True),
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,150 @@
+"""The ``chargeline`` command line: process roles, database, accounts."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+from app import audit
+from app.identity import service
+from app.identity.tables import User
+from app.platform import Platform, build_platform
+from app.settings import Settings
+
+CLI_ACTOR = audit.Actor("cli", "local")
+
+Handler = Callable[[argparse.Namespace, Platform], int]
+
+
+class CliError(Exception):
+    """A command failed for a reason the user can act on; printed without a traceback."""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="where SQLite and files live (default ./var)")
+    parser.add_argument("--database-url", help="SQLAlchemy URL (default SQLite under data-dir)")
+
+
+def _ports(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", dest="api_host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--api-port", type=int, help="REST API and dashboard (default 8000)")
+    parser.add_argument("--ocpp-port", type=int, help="OCPP profile 1, ws (default 9000)")
+    parser.add_argument("--ocpp-tls-port", type=int, help="OCPP profiles 2-3, wss (default 9443)")
+    parser.add_argument("--ftp-port", type=int, help="FTP firmware downloads (default 2121)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chargeline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the whole platform in one process")
+    _common(serve)
+    _ports(serve)
+    serve.set_defaults(handler=_serve)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_sub.add_parser("upgrade", help="apply migrations up to the newest")
+    _common(upgrade)
+    upgrade.set_defaults(handler=_db_upgrade)
+
+    admin = sub.add_parser("admin", help="accounts and OAuth2 clients")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+    user = admin_sub.add_parser("create-user", help="create a user (e.g. the first admin)")
+    _common(user)
+    user.add_argument("--email", required=True)
+    user.add_argument("--role", action="append", required=True,
+                      choices=["admin", "manufacturing", "owner", "guest"])
+    user.add_argument("--password", help="at least 10 characters; a random one is made if absent")
+    user.set_defaults(handler=_create_user)
+    client = admin_sub.add_parser("create-client", help="create an OAuth2 client for a script")
+    _common(client)
+    client.add_argument("--name", required=True)
+    client.add_argument("--role", action="append", required=True,
+                        choices=["admin", "manufacturing"])
+    client.set_defaults(handler=_create_client)
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    names = ("data_dir", "database_url", "api_host", "api_port", "ocpp_port", "ocpp_tls_port",
+             "ftp_port")
+    overrides: dict[str, Any] = {
+        name: getattr(args, name) for name in names if getattr(args, name, None) is not None
+    }
+    return Settings(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        platform = build_platform(settings_from(args))
+        handler: Handler = args.handler
+        return handler(args, platform)
+    except ValidationError as exc:
+        print(f"chargeline: invalid settings: {exc}", file=sys.stderr)
+    except (CliError, service.AccountError) as exc:
+        print(f"chargeline: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+def _db_upgrade(_args: argparse.Namespace, platform: Platform) -> int:
+    from app.migrate import upgrade
+
+    upgrade(platform.engine)
+    print(f"database at {platform.engine.url.render_as_string()} is up to date")
+    return 0
+
+
+def _create_user(args: argparse.Namespace, platform: Platform) -> int:
+    from app.migrate import upgrade
+
+    upgrade(platform.engine)
+    password = args.password or secrets.token_urlsafe(15)
+    with Session(platform.engine) as session:
+        user = service.create_user(session, args.email, password, args.role, actor=CLI_ACTOR,
+                                   verified=True)
+        session.commit()
+        print(f"created user {user.email} ({' '.join(args.role)}), id {user.id}")
+    if not args.password:
+        print(f"password: {password}")
+    print(
+        "get a token:\n"
+        f"  curl -s -d grant_type=password -d username={args.email} -d password=... "
+        f"{platform.settings.api_url}/oauth/token"
+    )
+    return 0
+
+
+def _create_client(args: argparse.Namespace, platform: Platform) -> int:
+    from app.migrate import upgrade
+
+    upgrade(platform.engine)
+    with Session(platform.engine) as session:
+        issued = service.create_client(session, args.name, args.role, actor=CLI_ACTOR)
+        session.commit()
+    print(f"client_id:     {issued.client_id}")
+    print(f"client_secret: {issued.client_secret}   (shown once; store it now)")
+    return 0
+
+
+def _serve(_args: argparse.Namespace, platform: Platform) -> int:
+    from app.serve import serve
+
+    serve(platform)
+    return 0
+
+
+def has_admin(platform: Platform) -> bool:
+    with Session(platform.engine) as session:
+        users = session.exec(select(User).where(User.disabled == False)).all()  # noqa: E712
+        return any("admin" in u.role_list for u in users)

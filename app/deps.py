@@ -1,0 +1,93 @@
+"""FastAPI dependencies as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from app import audit
+from app.clock import utcnow
+from app.identity.jwt_tokens import InvalidToken, Principal
+from app.platform import Platform
+from app.problems import forbidden, unauthorized
+
+
+def get_platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+def get_session(platform: PlatformDep) -> Iterator[Session]:
+    with Session(platform.engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_now() -> datetime:
+    return utcnow()
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def get_principal(
+    platform: PlatformDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise unauthorized("a bearer token is required")
+    token = credentials.credentials
+    try:
+        return platform.tokens.verify(token)
+    except InvalidToken as own_error:
+        if platform.oidc is None:
+            raise unauthorized(str(own_error)) from own_error
+    try:
+        return platform.oidc.verify(token)
+    except InvalidToken as exc:
+        raise unauthorized(str(exc)) from exc
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_role(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets through principals holding any of ``roles`` (403 otherwise)."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if not principal.roles & set(roles):
+            raise forbidden(f"this needs the role {' or '.join(roles)}")
+        return principal
+
+    return check
+
+
+AdminPrincipal = Annotated[Principal, Depends(require_role("admin"))]
+
+
+def get_actor(request: Request, principal: CurrentPrincipal) -> audit.Actor:
+    return audit.Actor(principal.actor_name, client_address(request))
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+ActorDep = Annotated[audit.Actor, Depends(get_actor)]

@@ -1,0 +1,1 @@
+"""Users, OAuth2 clients, tokens and the login rate limit."""

@@ -1,0 +1,46 @@
+"""Hashing of passwords (memory-hard) and of high-entropy secrets (fast, keyed)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+# Argon2id with the library's RFC 9106 low-memory profile: 64 MiB, 3 passes.
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    """Check ``password``; with no hash a dummy check still runs, so timing tells nothing."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token(nbytes: int = 32) -> str:
+    return secrets.token_urlsafe(nbytes)
+
+
+def digest(secret: str) -> str:
+    """SHA-256 of a random secret (client secrets, refresh tokens).
+
+    These secrets carry 256 bits of entropy, so a fast hash resists guessing as well as a slow
+    one would, and lets the database look them up by hash.
+    """
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def digest_matches(secret: str, expected: str) -> bool:
+    return hmac.compare_digest(digest(secret), expected)

@@ -1,0 +1,30 @@
+"""``create_app``: the FastAPI application, built from a wired platform."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from app import problems
+from app.api import audit_log, health, oauth, users
+from app.identity.service import AccountError
+from app.middleware import RequestGuard
+from app.platform import Platform, build_platform
+from app.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:
+    """Build the API; nothing is created at import time."""
+    platform = platform or build_platform(settings or Settings())
+    app = FastAPI(
+        title="Chargeline",
+        version="0.1.0",
+        description="Factory-to-field platform for EV charging stations.",
+    )
+    app.state.platform = platform
+    problems.install(app, mappers=[
+        (AccountError, lambda exc: problems.Problem(422, "account-refused", str(exc))),
+    ])
+    app.add_middleware(RequestGuard, max_body_bytes=platform.settings.max_body_bytes)
+    for module in (health, oauth, users, audit_log):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,1 @@
+"""Alembic migrations (``chargeline db upgrade``)."""

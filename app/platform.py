@@ -1,0 +1,64 @@
+"""The wired platform: settings, database engine and the services built from them."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+
+from app.db import make_engine
+from app.identity.jwt_tokens import OIDCVerifier, TokenIssuer
+from app.identity.ratelimit import LoginLimiter
+from app.settings import DEVELOPMENT_SECRET, Settings
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    engine: Engine
+    tokens: TokenIssuer
+    oidc: OIDCVerifier | None
+    login_limiter: LoginLimiter
+
+
+def development_secret(data_dir: Path) -> str:
+    """A random secret kept under the data directory, so development never shares one."""
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def build_platform(settings: Settings) -> Platform:
+    if settings.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
+        settings = settings.model_copy(
+            update={"secret_key": SecretStr(development_secret(settings.data_dir))}
+        )
+    oidc = None
+    if settings.oidc_issuer and settings.oidc_jwks_url:
+        oidc = OIDCVerifier(
+            issuer=settings.oidc_issuer,
+            audience=settings.oidc_audience or settings.jwt_audience,
+            jwks_url=settings.oidc_jwks_url,
+        )
+    return Platform(
+        settings=settings,
+        engine=make_engine(settings.resolved_database_url),
+        tokens=TokenIssuer(
+            secret=settings.secret_key.get_secret_value(),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl=settings.access_token_ttl,
+        ),
+        oidc=oidc,
+        login_limiter=LoginLimiter(
+            max_failures=settings.login_max_failures,
+            window=timedelta(seconds=settings.login_lockout_seconds),
+        ),
+    )

@@ -1,0 +1,13 @@
+"""Imports every table module so that ``SQLModel.metadata`` describes the whole schema."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+from sqlmodel import SQLModel
+
+import app.audit
+import app.identity.tables  # noqa: F401
+
+
+def metadata() -> MetaData:
+    return SQLModel.metadata

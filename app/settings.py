@@ -1,0 +1,82 @@
+"""One settings class for every process role, read from ``CHARGELINE_*`` variables and flags."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    """Platform settings.
+
+    Development mode (the default for ``chargeline serve``) runs on embedded defaults: SQLite and
+    files under ``data_dir``. Any other mode refuses to start with the development secret.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CHARGELINE_", extra="ignore")
+
+    mode: Literal["development", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    public_url: str | None = None
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=0, le=65535)
+    ocpp_host: str = "127.0.0.1"
+    ocpp_port: int = Field(default=9000, ge=0, le=65535)
+    ocpp_tls_port: int = Field(default=9443, ge=0, le=65535)
+    ftp_port: int = Field(default=2121, ge=0, le=65535)
+
+    jwt_issuer: str = "chargeline"
+    jwt_audience: str = "chargeline"
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+
+    oidc_issuer: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_audience: str | None = None
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_seconds: int = Field(default=300, ge=1)
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_sender: str = "Chargeline <no-reply@chargeline.local>"
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.mode != "development":
+            if self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
+                raise ValueError(
+                    "CHARGELINE_SECRET_KEY must be set outside development mode "
+                    "(the built-in development secret is refused)"
+                )
+            if len(self.secret_key.get_secret_value()) < 32:
+                raise ValueError("CHARGELINE_SECRET_KEY must be at least 32 characters")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'chargeline.db'}"
+
+    @property
+    def access_token_ttl(self) -> timedelta:
+        return timedelta(minutes=self.access_token_minutes)
+
+    @property
+    def refresh_token_ttl(self) -> timedelta:
+        return timedelta(days=self.refresh_token_days)
+
+    @property
+    def api_url(self) -> str:
+        return self.public_url or f"http://{self.api_host}:{self.api_port}"

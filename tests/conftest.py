@@ -1,0 +1,107 @@
+"""Shared fixtures: a real database per test (SQLite, and PostgreSQL when configured).
+
+Every test that asks for ``platform`` runs once per backend: on SQLite always, and on the
+PostgreSQL named by ``CHARGELINE_TEST_DATABASE_URL`` when it is set (CI sets it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from app.db import make_engine
+from app.main import create_app
+from app.migrate import upgrade
+from app.platform import Platform, build_platform
+from app.schema import metadata
+from app.settings import Settings
+from tests.live import LiveServer
+
+PG_URL = os.environ.get("CHARGELINE_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+TEST_SECRET = "test-secret-0123456789-0123456789-abcdef"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[Engine]:
+    assert PG_URL is not None
+    engine = make_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in metadata().sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database of each configured backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "chargeline.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    engine: Engine = request.getfixturevalue("postgres_engine")
+    _truncate_all(engine)
+    yield PG_URL or ""
+    _truncate_all(engine)
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "mode": "production",
+        "data_dir": tmp_path / "var",
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+        "api_port": 0,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Iterator[Platform]:
+    platform = build_platform(settings)
+    yield platform
+    platform.engine.dispose()
+
+
+@pytest.fixture
+def client(platform: Platform) -> Iterator[TestClient]:
+    with TestClient(create_app(platform=platform)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def live_server(platform: Platform) -> Iterator[LiveServer]:
+    """The API served by uvicorn on a free loopback port, for tests over real HTTP."""
+    with LiveServer(create_app(platform=platform)) as server:
+        yield server
