@@ -24,7 +24,7 @@ ROOT_VALIDITY = timedelta(days=20 * 365)
 INTERMEDIATE_VALIDITY = timedelta(days=10 * 365)
 MAX_SERIAL = 2**159
 """Serial numbers are positive and at most 20 octets (RFC 5280 4.1.2.2)."""
-_BACKDATE = timedelta(minutes=5)
+BACKDATE = timedelta(minutes=5)
 """notBefore sits a little before ``now`` so a peer whose clock lags still accepts."""
 
 
@@ -108,7 +108,7 @@ def _ca_builder(
         .subject_name(subject)
         .public_key(key.public_key())
         .serial_number(serial)
-        .not_valid_before(now - _BACKDATE)
+        .not_valid_before(now - BACKDATE)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=path), critical=True)
         .add_extension(usage, critical=True)
