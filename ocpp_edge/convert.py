@@ -1,0 +1,122 @@
+"""Conversions shared by the version adapters: date-times, id tokens, meter samples.
+
+A value the schema lets through but the platform cannot read (an unparseable date-time, a
+non-numeric Raw meter value) raises ``ValueError``; the protocol answers it with a
+PropertyConstraintViolation.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from charging.events import IdToken, IdTokenType, MeterSample, default_unit, to_base_unit
+
+
+def parse_datetime(text: str) -> datetime:
+    """An OCPP dateTime (RFC 3339); a time without offset is read as UTC."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def optional_datetime(text: str | None) -> datetime | None:
+    return None if text is None else parse_datetime(text)
+
+
+def format_datetime(value: datetime) -> str:
+    """UTC with a ``Z`` suffix, as OCPP examples write it (``2024-05-01T12:00:00Z``)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    elif value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def id_token_v2(data: dict[str, Any]) -> IdToken:
+    """2.0.1 IdTokenType; a type outside the 2.0.1 enum (2.1 made it a string) reads as Local."""
+    try:
+        kind = IdTokenType(data["type"])
+    except ValueError:
+        kind = IdTokenType.LOCAL
+    return IdToken(data["idToken"], kind)
+
+
+def id_token_to_v2(token: IdToken) -> dict[str, Any]:
+    kind = IdTokenType.LOCAL if token.type is IdTokenType.ID_TAG else token.type
+    return {"idToken": token.value, "type": kind.value}
+
+
+def _number(text: str, where: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{where} {text[:32]!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{where} {text[:32]!r} is not a finite number")
+    return value
+
+
+def samples_v16(meter_values: list[dict[str, Any]]) -> tuple[MeterSample, ...]:
+    """1.6 MeterValue list (4.7, 7.31 SampledValue): string values, optional unit (default Wh).
+
+    SignedData samples are skipped: their value is a signature, not a reading.
+    """
+    samples: list[MeterSample] = []
+    for meter_value in meter_values:
+        timestamp = parse_datetime(meter_value["timestamp"])
+        for sampled in meter_value["sampledValue"]:
+            if sampled.get("format") == "SignedData":
+                continue
+            measurand = sampled.get("measurand", "Energy.Active.Import.Register")
+            raw = _number(sampled["value"], "sampledValue.value")
+            value, unit = to_base_unit(raw, sampled.get("unit") or default_unit(measurand))
+            samples.append(
+                MeterSample(
+                    timestamp,
+                    measurand,
+                    value,
+                    unit,
+                    sampled.get("phase"),
+                    sampled.get("context"),
+                    sampled.get("location"),
+                )
+            )
+    return tuple(samples)
+
+
+def samples_v2(meter_values: list[dict[str, Any]]) -> tuple[MeterSample, ...]:
+    """2.0.1 MeterValueType list (2.7.x SampledValueType): numeric values, unitOfMeasure with a
+    power-of-ten multiplier."""
+    samples: list[MeterSample] = []
+    for meter_value in meter_values:
+        timestamp = parse_datetime(meter_value["timestamp"])
+        for sampled in meter_value["sampledValue"]:
+            measurand = sampled.get("measurand", "Energy.Active.Import.Register")
+            unit_of_measure = sampled.get("unitOfMeasure") or {}
+            unit = unit_of_measure.get("unit") or default_unit(measurand)
+            value, unit = to_base_unit(
+                float(sampled["value"]), unit, unit_of_measure.get("multiplier", 0)
+            )
+            samples.append(
+                MeterSample(
+                    timestamp,
+                    measurand,
+                    value,
+                    unit,
+                    sampled.get("phase"),
+                    sampled.get("context"),
+                    sampled.get("location"),
+                )
+            )
+    return tuple(samples)
+
+
+def energy_register_wh(samples: tuple[MeterSample, ...]) -> float | None:
+    """The last Energy.Active.Import.Register reading (whole-meter, no phase), if any."""
+    found = None
+    for sample in samples:
+        if sample.measurand == "Energy.Active.Import.Register" and sample.phase is None:
+            found = sample.value
+    return found

@@ -1,0 +1,262 @@
+"""OCPP-J 1.6 (with Security Whitepaper Ed. 3): platform commands to calls, answers to results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from charging import commands as cmd
+from charging.events import CertificateSigningUse
+from ocpp_edge.convert import format_datetime
+from ocpp_edge.errors import UnsupportedError
+
+VERSION = "1.6"
+
+_PURPOSE = {
+    cmd.ChargingProfilePurpose.STATION_MAX: "ChargePointMaxProfile",
+    cmd.ChargingProfilePurpose.TX_DEFAULT: "TxDefaultProfile",
+    cmd.ChargingProfilePurpose.TX: "TxProfile",
+}
+_ROOT = {
+    cmd.CertificateUse.CSMS_ROOT: "CentralSystemRootCertificate",
+    cmd.CertificateUse.MANUFACTURER_ROOT: "ManufacturerRootCertificate",
+}
+# TriggerMessage (1.6 5.17) covers these; LogStatusNotification needs ExtendedTriggerMessage.
+_TRIGGER = frozenset(
+    {
+        cmd.TriggerKind.BOOT_NOTIFICATION,
+        cmd.TriggerKind.HEARTBEAT,
+        cmd.TriggerKind.STATUS_NOTIFICATION,
+        cmd.TriggerKind.METER_VALUES,
+        cmd.TriggerKind.FIRMWARE_STATUS_NOTIFICATION,
+        cmd.TriggerKind.DIAGNOSTICS_STATUS_NOTIFICATION,
+    }
+)
+
+
+def _drop_none(payload: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in payload.items() if value is not None}
+
+
+def _integer_transaction(ref: str) -> int:
+    if not ref.isdigit() or len(ref) > 10:  # 1.6 transactionId is an int32
+        raise UnsupportedError(VERSION, f"the non-integer transaction id {ref[:40]!r}")
+    return int(ref)
+
+
+def _root(use: cmd.CertificateUse) -> str:
+    try:
+        return _ROOT[use]
+    except KeyError:
+        raise UnsupportedError(VERSION, f"certificate type {use.value}") from None
+
+
+def _start(c: cmd.StartCharging) -> tuple[str, dict[str, Any]]:
+    return "RemoteStartTransaction", _drop_none(
+        {"idTag": c.id_token.value, "connectorId": c.evse_id}
+    )
+
+
+def _reset(c: cmd.Reset) -> tuple[str, dict[str, Any]]:
+    if c.evse_id is not None:
+        raise UnsupportedError(VERSION, "a reset of one EVSE")
+    return "Reset", {"type": "Hard" if c.mode is cmd.ResetMode.IMMEDIATE else "Soft"}
+
+
+def _unlock(c: cmd.UnlockConnector) -> tuple[str, dict[str, Any]]:
+    if c.connector_id != 1:
+        raise UnsupportedError(VERSION, "more than one connector per EVSE")
+    return "UnlockConnector", {"connectorId": c.evse_id}
+
+
+def _trigger(c: cmd.Trigger) -> tuple[str, dict[str, Any]]:
+    if c.message in _TRIGGER:
+        return "TriggerMessage", _drop_none(
+            {"requestedMessage": c.message.value, "connectorId": c.evse_id}
+        )
+    if c.message is cmd.TriggerKind.LOG_STATUS_NOTIFICATION:
+        return "ExtendedTriggerMessage", _drop_none(
+            {"requestedMessage": c.message.value, "connectorId": c.evse_id}
+        )
+    raise UnsupportedError(VERSION, f"a trigger of {c.message.value}")
+
+
+def _profile(c: cmd.SetChargingSchedule) -> tuple[str, dict[str, Any]]:
+    schedule = c.schedule
+    profile = {
+        "chargingProfileId": c.profile_id,
+        "transactionId": None
+        if c.transaction_ref is None
+        else _integer_transaction(c.transaction_ref),
+        "stackLevel": c.stack_level,
+        "chargingProfilePurpose": _PURPOSE[c.purpose],
+        "chargingProfileKind": c.kind.value,
+        "chargingSchedule": _drop_none(
+            {
+                "duration": schedule.duration_s,
+                "startSchedule": schedule.start and format_datetime(schedule.start),
+                "chargingRateUnit": schedule.unit,
+                "chargingSchedulePeriod": [
+                    _drop_none(
+                        {
+                            "startPeriod": period.start_offset_s,
+                            "limit": period.limit,
+                            "numberPhases": period.number_phases,
+                        }
+                    )
+                    for period in schedule.periods
+                ],
+            }
+        ),
+    }
+    payload = {"connectorId": c.evse_id, "csChargingProfiles": _drop_none(profile)}
+    return "SetChargingProfile", payload
+
+
+def _clear(c: cmd.ClearChargingSchedule) -> tuple[str, dict[str, Any]]:
+    return "ClearChargingProfile", _drop_none(
+        {
+            "id": c.profile_id,
+            "connectorId": c.evse_id,
+            "chargingProfilePurpose": None if c.purpose is None else _PURPOSE[c.purpose],
+            "stackLevel": c.stack_level,
+        }
+    )
+
+
+def _signed_firmware(c: cmd.SignedUpdateFirmware) -> tuple[str, dict[str, Any]]:
+    firmware = {
+        "location": c.location,
+        "retrieveDateTime": format_datetime(c.retrieve_at),
+        "installDateTime": None if c.install_at is None else format_datetime(c.install_at),
+        "signingCertificate": c.signing_certificate,
+        "signature": c.signature,
+    }
+    return "SignedUpdateFirmware", _drop_none(
+        {
+            "requestId": c.request_id,
+            "firmware": _drop_none(firmware),
+            "retries": c.retries,
+            "retryInterval": c.retry_interval_s,
+        }
+    )
+
+
+def _send_certificate(c: cmd.SendCertificate) -> tuple[str, dict[str, Any]]:
+    if c.certificate_type not in (None, CertificateSigningUse.CHARGING_STATION):
+        raise UnsupportedError(VERSION, "a V2G certificate")
+    return "CertificateSigned", {"certificateChain": c.certificate_chain}
+
+
+def _installed_ids(c: cmd.GetInstalledCertificateIds) -> tuple[str, dict[str, Any]]:
+    if len(c.certificate_types) != 1:
+        raise UnsupportedError(VERSION, "a certificate id query for other than exactly one type")
+    return "GetInstalledCertificateIds", {"certificateType": _root(c.certificate_types[0])}
+
+
+def _sign_trigger(c: cmd.TriggerCertificateSigning) -> tuple[str, dict[str, Any]]:
+    if c.certificate_type is not CertificateSigningUse.CHARGING_STATION:
+        raise UnsupportedError(VERSION, "a V2G certificate signing request")
+    return "ExtendedTriggerMessage", {"requestedMessage": "SignChargePointCertificate"}
+
+
+def _local_entry(entry: cmd.LocalListEntry) -> dict[str, Any]:
+    item: dict[str, Any] = {"idTag": entry.id_token.value}
+    if entry.status is not None:
+        item["idTagInfo"] = _drop_none(
+            {
+                "status": entry.status,
+                "expiryDate": None if entry.expiry is None else format_datetime(entry.expiry),
+                "parentIdTag": None if entry.group is None else entry.group.value,
+            }
+        )
+    return item
+
+
+def _local_list(c: cmd.SendLocalList) -> tuple[str, dict[str, Any]]:
+    return "SendLocalList", {
+        "listVersion": c.version,
+        "updateType": c.update.value,
+        "localAuthorizationList": [_local_entry(entry) for entry in c.entries],
+    }
+
+
+_TO_CALL: dict[type[Any], Callable[[Any], tuple[str, dict[str, Any]]]] = {
+    cmd.StartCharging: _start,
+    cmd.StopCharging: lambda c: (
+        "RemoteStopTransaction",
+        {"transactionId": _integer_transaction(c.transaction_ref)},
+    ),
+    cmd.Reset: _reset,
+    cmd.UnlockConnector: _unlock,
+    cmd.ChangeAvailability: lambda c: (
+        "ChangeAvailability",
+        {"connectorId": c.evse_id or 0, "type": "Operative" if c.operative else "Inoperative"},
+    ),
+    cmd.GetConfiguration: lambda c: (
+        "GetConfiguration",
+        {"key": list(c.keys)} if c.keys else {},
+    ),
+    cmd.Configure: lambda c: ("ChangeConfiguration", {"key": c.key, "value": c.value}),
+    cmd.Trigger: _trigger,
+    cmd.DataTransfer: lambda c: (
+        "DataTransfer",
+        _drop_none({"vendorId": c.vendor_id, "messageId": c.message_id, "data": c.data}),
+    ),
+    cmd.SetChargingSchedule: _profile,
+    cmd.ClearChargingSchedule: _clear,
+    cmd.UpdateFirmware: lambda c: (
+        "UpdateFirmware",
+        _drop_none(
+            {
+                "location": c.location,
+                "retrieveDate": format_datetime(c.retrieve_at),
+                "retries": c.retries,
+                "retryInterval": c.retry_interval_s,
+            }
+        ),
+    ),
+    cmd.SignedUpdateFirmware: _signed_firmware,
+    cmd.InstallCertificate: lambda c: (
+        "InstallCertificate",
+        {"certificateType": _root(c.certificate_type), "certificate": c.certificate},
+    ),
+    cmd.SendCertificate: _send_certificate,
+    cmd.GetInstalledCertificateIds: _installed_ids,
+    cmd.DeleteCertificate: lambda c: (
+        "DeleteCertificate",
+        {
+            "certificateHashData": {
+                "hashAlgorithm": c.hash_data.hash_algorithm,
+                "issuerNameHash": c.hash_data.issuer_name_hash,
+                "issuerKeyHash": c.hash_data.issuer_key_hash,
+                "serialNumber": c.hash_data.serial_number,
+            }
+        },
+    ),
+    cmd.TriggerCertificateSigning: _sign_trigger,
+    cmd.SendLocalList: _local_list,
+    cmd.GetLocalListVersion: lambda _c: ("GetLocalListVersion", {}),
+}
+
+
+def to_call(command: cmd.Command) -> tuple[str, dict[str, Any]]:
+    """The 1.6 (action, payload) carrying ``command``.
+
+    Raises:
+        Unsupported: 1.6 cannot express the command.
+    """
+    return _TO_CALL[type(command)](command)
+
+
+def to_result(command: cmd.Command, payload: dict[str, Any]) -> cmd.CommandResult:
+    """Normalise the station's (schema-valid) answer to ``command``."""
+    if isinstance(command, cmd.GetConfiguration):
+        values: dict[str, str | None] = {
+            item["key"]: item.get("value") for item in payload.get("configurationKey", ())
+        }
+        values.update(dict.fromkeys(payload.get("unknownKey", ())))
+        return cmd.CommandResult("Accepted", payload, values)
+    if isinstance(command, cmd.GetLocalListVersion):
+        return cmd.CommandResult("Accepted", payload, {"listVersion": str(payload["listVersion"])})
+    return cmd.CommandResult(str(payload.get("status", "Accepted")), payload)
