@@ -137,7 +137,7 @@ def _check_extensions(csr: x509.CertificateSigningRequest) -> None:
         raise CsrRejected(f"malformed extensions: {exc}") from exc
     for extension in extensions:
         if extension.oid not in _ALLOWED_EXTENSIONS:
-            name = getattr(extension.oid, "_name", "unknown")
+            name = getattr(extension.oid, "_name", "Unknown OID")
             raise CsrRejected(
                 f"unexpected extension requested: {name} ({extension.oid.dotted_string})"
             )

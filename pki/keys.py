@@ -36,7 +36,13 @@ _CURVES: dict[KeyKind, ec.EllipticCurve] = {
     KeyKind.EC_P384: ec.SECP384R1(),
 }
 _RSA_BITS: dict[KeyKind, int] = {KeyKind.RSA_2048: 2048, KeyKind.RSA_3072: 3072}
-_CURVE_NAMES: dict[str, str] = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+_CURVE_NAMES: dict[str, str] = {
+    "secp192r1": "P-192",
+    "secp224r1": "P-224",
+    "secp256r1": "P-256",
+    "secp384r1": "P-384",
+    "secp521r1": "P-521",
+}
 
 
 def generate_private_key(kind: KeyKind = KeyKind.EC_P256) -> PrivateKey:
