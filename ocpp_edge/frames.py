@@ -136,29 +136,38 @@ def parse(text: str | bytes, dialect: Dialect) -> Frame:
             dialect.message_type_not_supported,
             f"MessageTypeId {type_id} is not supported",
             message_id,
+            type_id,
         )
     if message_id is None:
         raise FrameError(
-            dialect.rpc_framework, f"MessageId must be a string of 1 to {MAX_ID_LENGTH} characters"
+            dialect.rpc_framework,
+            f"MessageId must be a string of 1 to {MAX_ID_LENGTH} characters",
+            None,
+            type_id,
         )
     if type_id in (CALL, SEND):
         if len(msg) != 4:
-            raise FrameError(dialect.rpc_framework, "CALL must have 4 elements", message_id)
+            raise FrameError(
+                dialect.rpc_framework, "CALL must have 4 elements", message_id, type_id
+            )
         action, payload = msg[2], msg[3]
         if type(action) is not str:
-            raise FrameError(dialect.rpc_framework, "Action is not a string", message_id)
+            raise FrameError(dialect.rpc_framework, "Action is not a string", message_id, type_id)
         if type(payload) is not dict:
-            raise FrameError(dialect.formation, "Payload is not a JSON object", message_id)
+            raise FrameError(dialect.formation, "Payload is not a JSON object", message_id, type_id)
         return Call(message_id, action, payload, type_id == SEND)
     if type_id == CALLRESULT:
         if len(msg) != 3:
-            raise FrameError(dialect.rpc_framework, "CALLRESULT must have 3 elements", message_id)
+            raise FrameError(
+                dialect.rpc_framework, "CALLRESULT must have 3 elements", message_id, type_id
+            )
         return CallResult(message_id, msg[2])
     if len(msg) not in (4, 5) or type(msg[2]) is not str or type(msg[3]) is not str:
         raise FrameError(
             dialect.rpc_framework,
             "CALLERROR must be [type, id, code, description, details]",
             message_id,
+            type_id,
         )
     details = msg[4] if len(msg) == 5 else {}
     return CallError(message_id, msg[2], msg[3], details, type_id == CALLRESULTERROR)

@@ -25,7 +25,15 @@ from ocpp_edge.convert import format_datetime, optional_datetime, parse_datetime
 from ocpp_edge.v16_commands import to_call, to_result
 
 VERSION = "1.6"
-__all__ = ["STATION_ACTIONS", "VERSION", "to_call", "to_event", "to_reply", "to_result"]
+__all__ = [
+    "STATION_ACTIONS",
+    "VERSION",
+    "action_of",
+    "to_call",
+    "to_event",
+    "to_reply",
+    "to_result",
+]
 
 _V16_AUTHORIZATION = frozenset({"Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"})
 
@@ -205,3 +213,28 @@ def to_reply(event: ev.Event, decision: Decision) -> dict[str, Any]:
     ):
         return {"status": "Accepted" if decision.accepted else "Rejected"}
     raise TypeError(f"{type(decision).__name__} does not answer {type(event).__name__}")
+
+
+_ACTION_OF: dict[type[Any], str] = {
+    ev.StationBooted: "BootNotification",
+    ev.HeartbeatReceived: "Heartbeat",
+    ev.ConnectorStatusChanged: "StatusNotification",
+    ev.AuthorizationRequested: "Authorize",
+    ev.TransactionStarted: "StartTransaction",
+    ev.TransactionEnded: "StopTransaction",
+    ev.MeterSampled: "MeterValues",
+    ev.DataTransferReceived: "DataTransfer",
+    ev.CertificateRequested: "SignCertificate",
+    ev.SecurityEventRaised: "SecurityEventNotification",
+}
+
+
+def action_of(event: ev.Event) -> str:
+    """The 1.6 action that reported ``event`` (whose response schema the reply must meet)."""
+    if isinstance(event, ev.FirmwareStatusChanged):
+        return "SignedFirmwareStatusNotification" if event.signed else "FirmwareStatusNotification"
+    if isinstance(event, ev.LogUploadStatusChanged):
+        return "DiagnosticsStatusNotification" if event.diagnostics else "LogStatusNotification"
+    if isinstance(event, ev.StationMessage):
+        return event.action
+    return _ACTION_OF[type(event)]

@@ -1,0 +1,266 @@
+"""OCPP 2.0.1 (and 2.1): platform commands to calls, answers to results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from charging import commands as cmd
+from charging.events import CertificateSigningUse
+from ocpp_edge.convert import format_datetime, id_token_to_v2
+from ocpp_edge.errors import UnsupportedError
+
+VERSION = "2.0.1"
+
+_SIGNING_TRIGGER = {
+    CertificateSigningUse.CHARGING_STATION: "SignChargingStationCertificate",
+    CertificateSigningUse.V2G: "SignV2GCertificate",
+}
+
+
+def _drop_none(payload: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in payload.items() if value is not None}
+
+
+def _evse(evse_id: int | None) -> dict[str, Any] | None:
+    return None if evse_id is None else {"id": evse_id}
+
+
+def parse_key(key: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``Component[/instance].Variable`` -> (component, variable) of a 2.0.1 variable.
+
+    Raises:
+        ValueError: the key has no ``Component.`` part.
+    """
+    component, dot, variable = key.partition(".")
+    if not dot or not component or not variable:
+        raise ValueError(f"configuration key {key[:60]!r} is not 'Component.Variable'")
+    name, slash, instance = component.partition("/")
+    found: dict[str, Any] = {"name": name}
+    if slash:
+        found["instance"] = instance
+    return found, {"name": variable}
+
+
+def format_key(component: dict[str, Any], variable: dict[str, Any]) -> str:
+    """The inverse of ``parse_key``."""
+    name = component["name"]
+    if "instance" in component:
+        name = f"{name}/{component['instance']}"
+    return f"{name}.{variable['name']}"
+
+
+def _get_variables(c: cmd.GetConfiguration) -> tuple[str, dict[str, Any]]:
+    if not c.keys:
+        raise UnsupportedError(VERSION, "reading every variable (use GetBaseReport)")
+    data = []
+    for key in c.keys:
+        component, variable = parse_key(key)
+        data.append({"component": component, "variable": variable})
+    return "GetVariables", {"getVariableData": data}
+
+
+def _set_variables(c: cmd.Configure) -> tuple[str, dict[str, Any]]:
+    component, variable = parse_key(c.key)
+    return "SetVariables", {
+        "setVariableData": [
+            {"attributeValue": c.value, "component": component, "variable": variable}
+        ]
+    }
+
+
+def _trigger(c: cmd.Trigger) -> tuple[str, dict[str, Any]]:
+    if c.message is cmd.TriggerKind.DIAGNOSTICS_STATUS_NOTIFICATION:
+        raise UnsupportedError(VERSION, "a trigger of DiagnosticsStatusNotification")
+    return "TriggerMessage", _drop_none(
+        {"requestedMessage": c.message.value, "evse": _evse(c.evse_id)}
+    )
+
+
+def _profile(c: cmd.SetChargingSchedule) -> tuple[str, dict[str, Any]]:
+    schedule = c.schedule
+    periods = [
+        _drop_none(
+            {
+                "startPeriod": period.start_offset_s,
+                "limit": period.limit,
+                "numberPhases": period.number_phases,
+            }
+        )
+        for period in schedule.periods
+    ]
+    profile = {
+        "id": c.profile_id,
+        "stackLevel": c.stack_level,
+        "chargingProfilePurpose": c.purpose.value,
+        "chargingProfileKind": c.kind.value,
+        "transactionId": c.transaction_ref,
+        "chargingSchedule": [
+            _drop_none(
+                {
+                    "id": schedule.schedule_id,
+                    "startSchedule": schedule.start and format_datetime(schedule.start),
+                    "duration": schedule.duration_s,
+                    "chargingRateUnit": schedule.unit,
+                    "chargingSchedulePeriod": periods,
+                }
+            )
+        ],
+    }
+    return "SetChargingProfile", {"evseId": c.evse_id, "chargingProfile": _drop_none(profile)}
+
+
+def _clear(c: cmd.ClearChargingSchedule) -> tuple[str, dict[str, Any]]:
+    criteria = _drop_none(
+        {
+            "evseId": c.evse_id,
+            "chargingProfilePurpose": c.purpose and c.purpose.value,
+            "stackLevel": c.stack_level,
+        }
+    )
+    return "ClearChargingProfile", _drop_none(
+        {"chargingProfileId": c.profile_id, "chargingProfileCriteria": criteria or None}
+    )
+
+
+def _firmware(c: cmd.UpdateFirmware | cmd.SignedUpdateFirmware) -> tuple[str, dict[str, Any]]:
+    firmware: dict[str, Any] = {
+        "location": c.location,
+        "retrieveDateTime": format_datetime(c.retrieve_at),
+    }
+    if isinstance(c, cmd.SignedUpdateFirmware):
+        firmware["signingCertificate"] = c.signing_certificate
+        firmware["signature"] = c.signature
+        if c.install_at is not None:
+            firmware["installDateTime"] = format_datetime(c.install_at)
+    return "UpdateFirmware", _drop_none(
+        {
+            "requestId": c.request_id,
+            "firmware": firmware,
+            "retries": c.retries,
+            "retryInterval": c.retry_interval_s,
+        }
+    )
+
+
+def _local_entry(entry: cmd.LocalListEntry) -> dict[str, Any]:
+    item: dict[str, Any] = {"idToken": id_token_to_v2(entry.id_token)}
+    if entry.status is not None:
+        item["idTokenInfo"] = _drop_none(
+            {
+                "status": entry.status,
+                "cacheExpiryDateTime": entry.expiry and format_datetime(entry.expiry),
+                "groupIdToken": entry.group and id_token_to_v2(entry.group),
+            }
+        )
+    return item
+
+
+def _local_list(c: cmd.SendLocalList) -> tuple[str, dict[str, Any]]:
+    payload: dict[str, Any] = {"versionNumber": c.version, "updateType": c.update.value}
+    if c.entries:
+        payload["localAuthorizationList"] = [_local_entry(entry) for entry in c.entries]
+    return "SendLocalList", payload
+
+
+_TO_CALL: dict[type[Any], Callable[[Any], tuple[str, dict[str, Any]]]] = {
+    cmd.StartCharging: lambda c: (
+        "RequestStartTransaction",
+        _drop_none(
+            {
+                "idToken": id_token_to_v2(c.id_token),
+                "remoteStartId": c.remote_start_id,
+                "evseId": c.evse_id,
+            }
+        ),
+    ),
+    cmd.StopCharging: lambda c: ("RequestStopTransaction", {"transactionId": c.transaction_ref}),
+    cmd.Reset: lambda c: ("Reset", _drop_none({"type": c.mode.value, "evseId": c.evse_id})),
+    cmd.UnlockConnector: lambda c: (
+        "UnlockConnector",
+        {"evseId": c.evse_id, "connectorId": c.connector_id},
+    ),
+    cmd.ChangeAvailability: lambda c: (
+        "ChangeAvailability",
+        _drop_none(
+            {
+                "operationalStatus": "Operative" if c.operative else "Inoperative",
+                "evse": _evse(c.evse_id),
+            }
+        ),
+    ),
+    cmd.GetConfiguration: _get_variables,
+    cmd.Configure: _set_variables,
+    cmd.Trigger: _trigger,
+    cmd.DataTransfer: lambda c: (
+        "DataTransfer",
+        _drop_none({"vendorId": c.vendor_id, "messageId": c.message_id, "data": c.data}),
+    ),
+    cmd.SetChargingSchedule: _profile,
+    cmd.ClearChargingSchedule: _clear,
+    cmd.UpdateFirmware: _firmware,
+    cmd.SignedUpdateFirmware: _firmware,
+    cmd.InstallCertificate: lambda c: (
+        "InstallCertificate",
+        {"certificateType": c.certificate_type.value, "certificate": c.certificate},
+    ),
+    cmd.SendCertificate: lambda c: (
+        "CertificateSigned",
+        _drop_none(
+            {
+                "certificateChain": c.certificate_chain,
+                "certificateType": c.certificate_type and c.certificate_type.value,
+            }
+        ),
+    ),
+    cmd.GetInstalledCertificateIds: lambda c: (
+        "GetInstalledCertificateIds",
+        {"certificateType": [use.value for use in c.certificate_types]}
+        if c.certificate_types
+        else {},
+    ),
+    cmd.DeleteCertificate: lambda c: (
+        "DeleteCertificate",
+        {
+            "certificateHashData": {
+                "hashAlgorithm": c.hash_data.hash_algorithm,
+                "issuerNameHash": c.hash_data.issuer_name_hash,
+                "issuerKeyHash": c.hash_data.issuer_key_hash,
+                "serialNumber": c.hash_data.serial_number,
+            }
+        },
+    ),
+    cmd.TriggerCertificateSigning: lambda c: (
+        "TriggerMessage",
+        {"requestedMessage": _SIGNING_TRIGGER[c.certificate_type]},
+    ),
+    cmd.SendLocalList: _local_list,
+    cmd.GetLocalListVersion: lambda _c: ("GetLocalListVersion", {}),
+}
+
+
+def to_call(command: cmd.Command) -> tuple[str, dict[str, Any]]:
+    """The 2.0.1 (action, payload) carrying ``command``.
+
+    Raises:
+        UnsupportedError: 2.0.1 cannot express the command.
+        ValueError: a configuration key not written ``Component.Variable``.
+    """
+    return _TO_CALL[type(command)](command)
+
+
+def to_result(command: cmd.Command, payload: dict[str, Any]) -> cmd.CommandResult:
+    """Normalise the station's (schema-valid) answer to ``command``."""
+    if isinstance(command, cmd.GetConfiguration):
+        values = {
+            format_key(item["component"], item["variable"]): item.get("attributeValue")
+            for item in payload["getVariableResult"]
+        }
+        return cmd.CommandResult("Accepted", payload, values)
+    if isinstance(command, cmd.Configure):
+        return cmd.CommandResult(payload["setVariableResult"][0]["attributeStatus"], payload)
+    if isinstance(command, cmd.GetLocalListVersion):
+        return cmd.CommandResult(
+            "Accepted", payload, {"versionNumber": str(payload["versionNumber"])}
+        )
+    return cmd.CommandResult(str(payload.get("status", "Accepted")), payload)
