@@ -59,22 +59,34 @@ def build_parser() -> argparse.ArgumentParser:
     user = admin_sub.add_parser("create-user", help="create a user (e.g. the first admin)")
     _common(user)
     user.add_argument("--email", required=True)
-    user.add_argument("--role", action="append", required=True,
-                      choices=["admin", "manufacturing", "owner", "guest"])
+    user.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=["admin", "manufacturing", "owner", "guest"],
+    )
     user.add_argument("--password", help="at least 10 characters; a random one is made if absent")
     user.set_defaults(handler=_create_user)
     client = admin_sub.add_parser("create-client", help="create an OAuth2 client for a script")
     _common(client)
     client.add_argument("--name", required=True)
-    client.add_argument("--role", action="append", required=True,
-                        choices=["admin", "manufacturing"])
+    client.add_argument(
+        "--role", action="append", required=True, choices=["admin", "manufacturing"]
+    )
     client.set_defaults(handler=_create_client)
     return parser
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    names = ("data_dir", "database_url", "api_host", "api_port", "ocpp_port", "ocpp_tls_port",
-             "ftp_port")
+    names = (
+        "data_dir",
+        "database_url",
+        "api_host",
+        "api_port",
+        "ocpp_port",
+        "ocpp_tls_port",
+        "ftp_port",
+    )
     overrides: dict[str, Any] = {
         name: getattr(args, name) for name in names if getattr(args, name, None) is not None
     }
@@ -111,8 +123,9 @@ def _create_user(args: argparse.Namespace, platform: Platform) -> int:
     upgrade(platform.engine)
     password = args.password or secrets.token_urlsafe(15)
     with Session(platform.engine) as session:
-        user = service.create_user(session, args.email, password, args.role, actor=CLI_ACTOR,
-                                   verified=True)
+        user = service.create_user(
+            session, args.email, password, args.role, actor=CLI_ACTOR, verified=True
+        )
         session.commit()
         print(f"created user {user.email} ({' '.join(args.role)}), id {user.id}")
     if not args.password:

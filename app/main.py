@@ -21,9 +21,12 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         description="Factory-to-field platform for EV charging stations.",
     )
     app.state.platform = platform
-    problems.install(app, mappers=[
-        (AccountError, lambda exc: problems.Problem(422, "account-refused", str(exc))),
-    ])
+    problems.install(
+        app,
+        mappers=[
+            (AccountError, lambda exc: problems.Problem(422, "account-refused", str(exc))),
+        ],
+    )
     app.add_middleware(RequestGuard, max_body_bytes=platform.settings.max_body_bytes)
     for module in (health, oauth, users, audit_log):
         app.include_router(module.router)

@@ -15,14 +15,17 @@ async def _send_problem(send: Send, status: int, slug: str, title: str, detail: 
     body = json.dumps(
         {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
     ).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()),
-                            (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class RequestGuard:
@@ -42,43 +45,68 @@ class RequestGuard:
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit()
-                                     or int(declared) > self.max_body_bytes):
-            await _send_problem(send, 413, "payload-too-large", "Content Too Large",
-                                f"request bodies are limited to {self.max_body_bytes} bytes")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+            await _send_problem(
+                send,
+                413,
+                "payload-too-large",
+                "Content Too Large",
+                f"request bodies are limited to {self.max_body_bytes} bytes",
+            )
             return
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         path: str = scope["path"]
         has_body = declared not in (None, b"0") or b"transfer-encoding" in headers
-        if (path.startswith("/api/") and has_body and content_type != b"application/json"
-                and not content_type.startswith(b"multipart/")
-                and content_type not in (b"text/csv", b"application/octet-stream",
-                                         b"application/pkcs10", b"application/x-pem-file")):
-            await _send_problem(send, 415, "unsupported-media-type", "Unsupported Media Type",
-                                "send the body as application/json")
+        if (
+            path.startswith("/api/")
+            and has_body
+            and content_type != b"application/json"
+            and not content_type.startswith(b"multipart/")
+            and content_type
+            not in (
+                b"text/csv",
+                b"application/octet-stream",
+                b"application/pkcs10",
+                b"application/x-pem-file",
+            )
+        ):
+            await _send_problem(
+                send,
+                415,
+                "unsupported-media-type",
+                "Unsupported Media Type",
+                "send the body as application/json",
+            )
             return
 
         received = 0
+        rejected = False
         started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, rejected
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise _TooLarge
+                if received > self.max_body_bytes and not rejected:
+                    rejected = True
+                    if not started:
+                        await _send_problem(
+                            send,
+                            413,
+                            "payload-too-large",
+                            "Content Too Large",
+                            f"request bodies are limited to {self.max_body_bytes} bytes",
+                        )
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if rejected:
+                return  # the 413 has been sent; whatever the app says after it is dropped
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await _send_problem(send, 413, "payload-too-large", "Content Too Large",
-                                    f"request bodies are limited to {self.max_body_bytes} bytes")
+        await self.app(scope, counting_receive, guarded_send)

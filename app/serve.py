@@ -37,8 +37,9 @@ async def run_all(platform: Platform) -> None:
     from app.cli import has_admin
 
     app = create_app(platform=platform)
-    config = uvicorn.Config(app, host=platform.settings.api_host,
-                            port=platform.settings.api_port, log_level="warning")
+    config = uvicorn.Config(
+        app, host=platform.settings.api_host, port=platform.settings.api_port, log_level="warning"
+    )
     server = uvicorn.Server(config)
     startup = asyncio.create_task(server.serve())
     while not server.started and not startup.done():

@@ -15,11 +15,17 @@ PASSWORD = "correct horse battery staple"
 TEST_ACTOR = audit.Actor("test", "local")
 
 
-def make_user(platform: Platform, email: str = "owner@example.com", *roles: str,
-              password: str = PASSWORD, disabled: bool = False) -> User:
+def make_user(
+    platform: Platform,
+    email: str = "owner@example.com",
+    *roles: str,
+    password: str = PASSWORD,
+    disabled: bool = False,
+) -> User:
     with Session(platform.engine, expire_on_commit=False) as session:
-        user = service.create_user(session, email, password, list(roles) or ["owner"],
-                                   actor=TEST_ACTOR, verified=True)
+        user = service.create_user(
+            session, email, password, list(roles) or ["owner"], actor=TEST_ACTOR, verified=True
+        )
         user.disabled = disabled
         session.add(user)
         session.commit()
@@ -28,15 +34,17 @@ def make_user(platform: Platform, email: str = "owner@example.com", *roles: str,
 
 def make_client(platform: Platform, *roles: str, name: str = "line-1") -> IssuedClient:
     with Session(platform.engine) as session:
-        issued = service.create_client(session, name, list(roles) or ["manufacturing"],
-                                       actor=TEST_ACTOR)
+        issued = service.create_client(
+            session, name, list(roles) or ["manufacturing"], actor=TEST_ACTOR
+        )
         session.commit()
         return issued
 
 
 def password_tokens(client: TestClient, email: str, password: str = PASSWORD) -> dict[str, str]:
-    response = client.post("/oauth/token", data={"grant_type": "password", "username": email,
-                                                 "password": password})
+    response = client.post(
+        "/oauth/token", data={"grant_type": "password", "username": email, "password": password}
+    )
     assert response.status_code == 200, response.text
     body: dict[str, str] = response.json()
     return body
@@ -46,7 +54,8 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def admin_headers(platform: Platform, client: TestClient,
-                  email: str = "admin@example.com") -> dict[str, str]:
+def admin_headers(
+    platform: Platform, client: TestClient, email: str = "admin@example.com"
+) -> dict[str, str]:
     make_user(platform, email, "admin")
     return bearer(password_tokens(client, email)["access_token"])

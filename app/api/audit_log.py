@@ -31,8 +31,13 @@ class AuditEntryPublic(BaseModel):
 
 @router.get("", summary="Audit entries, newest first", response_model_by_alias=True)
 def list_audit(
-    request: Request, session: SessionDep, _admin: AdminPrincipal, page: PageQuery,
-    action: str | None = None, actor: str | None = None, object_id: str | None = None,
+    request: Request,
+    session: SessionDep,
+    _admin: AdminPrincipal,
+    page: PageQuery,
+    action: str | None = None,
+    actor: str | None = None,
+    object_id: str | None = None,
     since: datetime | None = None,
 ) -> Page[AuditEntryPublic]:
     query = select(AuditEntry).order_by(col(AuditEntry.id).desc())

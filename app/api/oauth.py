@@ -23,8 +23,14 @@ GRANTS = ("client_credentials", "password", "refresh_token")
 
 def oauth_problem(error: str, description: str, status: int = 400) -> Problem:
     headers = {"WWW-Authenticate": 'Basic realm="chargeline"'} if status == 401 else None
-    return Problem(status, f"oauth-{error.replace('_', '-')}", description, headers=headers,
-                   error=error, error_description=description)
+    return Problem(
+        status,
+        f"oauth-{error.replace('_', '-')}",
+        description,
+        headers=headers,
+        error=error,
+        error_description=description,
+    )
 
 
 def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str] | None:
@@ -42,18 +48,23 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
 
 
 @router.post("/oauth/token", summary="Get an access token")
-async def token(request: Request, platform: PlatformDep, session: SessionDep,
-                now: NowDep) -> JSONResponse:
+async def token(
+    request: Request, platform: PlatformDep, session: SessionDep, now: NowDep
+) -> JSONResponse:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
-        raise Problem(415, "unsupported-media-type",
-                      "the token endpoint takes application/x-www-form-urlencoded")
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            "the token endpoint takes application/x-www-form-urlencoded",
+        )
     raw = await request.form()
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
     grant = form.get("grant_type", "")
     if grant not in GRANTS:
-        raise oauth_problem("unsupported_grant_type",
-                            f"grant_type must be one of {', '.join(GRANTS)}")
+        raise oauth_problem(
+            "unsupported_grant_type", f"grant_type must be one of {', '.join(GRANTS)}"
+        )
     source = client_address(request)
     body: dict[str, Any]
     try:
@@ -67,27 +78,37 @@ async def token(request: Request, platform: PlatformDep, session: SessionDep,
             if not form.get("username") or not form.get("password"):
                 raise oauth_problem("invalid_request", "username and password are required")
             user = service.password_login(
-                session, form["username"], form["password"],
-                limiter=platform.login_limiter, source=source, now=now,
+                session,
+                form["username"],
+                form["password"],
+                limiter=platform.login_limiter,
+                source=source,
+                now=now,
             )
             body = _bearer(platform, service.user_principal(user), now)
             body["refresh_token"] = service.issue_refresh_token(
-                session, user, ttl=platform.settings.refresh_token_ttl, now=now)
+                session, user, ttl=platform.settings.refresh_token_ttl, now=now
+            )
         else:
             if not form.get("refresh_token"):
                 raise oauth_problem("invalid_request", "refresh_token is required")
             user, successor = service.rotate_refresh_token(
-                session, form["refresh_token"], ttl=platform.settings.refresh_token_ttl,
-                now=now, source=source,
+                session,
+                form["refresh_token"],
+                ttl=platform.settings.refresh_token_ttl,
+                now=now,
+                source=source,
             )
             body = _bearer(platform, service.user_principal(user), now)
             body["refresh_token"] = successor
     except service.AuthError as exc:
-        raise oauth_problem(exc.code, exc.description,
-                            401 if exc.code == "invalid_client" else 400) from exc
+        raise oauth_problem(
+            exc.code, exc.description, 401 if exc.code == "invalid_client" else 400
+        ) from exc
     except TooManyAttempts as exc:
-        raise Problem(429, "too-many-attempts", str(exc),
-                      headers={"Retry-After": str(exc.retry_after)}) from exc
+        raise Problem(
+            429, "too-many-attempts", str(exc), headers={"Retry-After": str(exc.retry_after)}
+        ) from exc
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 

@@ -29,9 +29,15 @@ class UserPublic(BaseModel):
 
     @classmethod
     def of(cls, user: User) -> UserPublic:
-        return cls(id=user.id, email=user.email, roles=user.role_list, disabled=user.disabled,
-                   email_verified=user.email_verified, created_at=user.created_at,
-                   links={"self": {"href": f"/api/v1/users/{user.id}"}})
+        return cls(
+            id=user.id,
+            email=user.email,
+            roles=user.role_list,
+            disabled=user.disabled,
+            email_verified=user.email_verified,
+            created_at=user.created_at,
+            links={"self": {"href": f"/api/v1/users/{user.id}"}},
+        )
 
 
 class UserCreate(BaseModel):
@@ -59,30 +65,44 @@ def me(principal: CurrentPrincipal) -> Me:
 
 
 @router.get("/users", summary="All accounts (admin)", response_model_by_alias=True)
-def list_users(request: Request, session: SessionDep, _admin: AdminPrincipal,
-               page: PageQuery) -> Page[UserPublic]:
-    rows, total, links = paginate(session, select(User).order_by(col(User.created_at)), page,
-                                  request)
-    return Page(items=[UserPublic.of(u) for u in rows], total=total, limit=page.limit,
-                offset=page.offset, links=links)
+def list_users(
+    request: Request, session: SessionDep, _admin: AdminPrincipal, page: PageQuery
+) -> Page[UserPublic]:
+    rows, total, links = paginate(
+        session, select(User).order_by(col(User.created_at)), page, request
+    )
+    return Page(
+        items=[UserPublic.of(u) for u in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+        links=links,
+    )
 
 
-@router.post("/users", status_code=201, summary="Create an account (admin)",
-             response_model_by_alias=True)
-def create_user(body: UserCreate, session: SessionDep, _admin: AdminPrincipal,
-                actor: ActorDep) -> UserPublic:
+@router.post(
+    "/users", status_code=201, summary="Create an account (admin)", response_model_by_alias=True
+)
+def create_user(
+    body: UserCreate, session: SessionDep, _admin: AdminPrincipal, actor: ActorDep
+) -> UserPublic:
     try:
-        user = service.create_user(session, str(body.email), body.password, body.roles,
-                                   actor=actor, verified=True)
+        user = service.create_user(
+            session, str(body.email), body.password, body.roles, actor=actor, verified=True
+        )
     except service.AccountError as exc:
         raise Problem(409 if "exists" in str(exc) else 422, "account-refused", str(exc)) from exc
     return UserPublic.of(user)
 
 
-@router.patch("/users/{user_id}", summary="Disable or re-role an account (admin)",
-              response_model_by_alias=True)
-def update_user(user_id: str, body: UserUpdate, session: SessionDep, _admin: AdminPrincipal,
-                actor: ActorDep) -> UserPublic:
+@router.patch(
+    "/users/{user_id}",
+    summary="Disable or re-role an account (admin)",
+    response_model_by_alias=True,
+)
+def update_user(
+    user_id: str, body: UserUpdate, session: SessionDep, _admin: AdminPrincipal, actor: ActorDep
+) -> UserPublic:
     user = session.get(User, user_id)
     if user is None:
         raise not_found("user")
@@ -94,6 +114,12 @@ def update_user(user_id: str, body: UserUpdate, session: SessionDep, _admin: Adm
     if body.disabled is not None:
         user.disabled = body.disabled
     session.add(user)
-    audit.record(session, actor, "user.update", object_type="user", object_id=user.id,
-                 **body.model_dump(exclude_none=True))
+    audit.record(
+        session,
+        actor,
+        "user.update",
+        object_type="user",
+        object_id=user.id,
+        **body.model_dump(exclude_none=True),
+    )
     return UserPublic.of(user)

@@ -97,7 +97,7 @@ class OIDCVerifier:
 
 
 def _external_roles(claims: dict[str, Any]) -> list[str]:
-    """Roles as Keycloak (``realm_access.roles``), Cognito (``cognito:groups``) or plain put them."""
+    """Roles where Keycloak (``realm_access.roles``), Cognito or plain tokens put them."""
     found: list[str] = []
     for value in (
         claims.get("roles"),

@@ -46,7 +46,7 @@ class LoginLimiter:
             session.execute(
                 update(LoginFailure)
                 .where(col(LoginFailure.key) == key)
-                .values(failures=LoginFailure.failures + 1)  # type: ignore[operator]
+                .values(failures=LoginFailure.failures + 1)
             )
             session.execute(
                 update(LoginFailure)

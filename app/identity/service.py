@@ -60,7 +60,12 @@ def check_password_strength(password: str) -> None:
 
 
 def create_user(
-    session: Session, email: str, password: str, roles: list[str], *, actor: audit.Actor,
+    session: Session,
+    email: str,
+    password: str,
+    roles: list[str],
+    *,
+    actor: audit.Actor,
     verified: bool = False,
 ) -> User:
     check_password_strength(password)
@@ -75,13 +80,21 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit.record(session, actor, "user.create", object_type="user", object_id=user.id,
-                 email=email, roles=roles)
+    audit.record(
+        session,
+        actor,
+        "user.create",
+        object_type="user",
+        object_id=user.id,
+        email=email,
+        roles=roles,
+    )
     return user
 
 
-def create_client(session: Session, name: str, roles: list[str], *, actor: audit.Actor
-                  ) -> IssuedClient:
+def create_client(
+    session: Session, name: str, roles: list[str], *, actor: audit.Actor
+) -> IssuedClient:
     secret = new_token()
     client = OAuthClient(
         client_id=f"cl_{uuid.uuid4().hex[:20]}",
@@ -90,8 +103,15 @@ def create_client(session: Session, name: str, roles: list[str], *, actor: audit
         roles=" ".join(check_roles(roles)),
     )
     session.add(client)
-    audit.record(session, actor, "client.create", object_type="client",
-                 object_id=client.client_id, name=name, roles=roles)
+    audit.record(
+        session,
+        actor,
+        "client.create",
+        object_type="client",
+        object_id=client.client_id,
+        name=name,
+        roles=roles,
+    )
     return IssuedClient(client.client_id, secret, tuple(roles))
 
 
@@ -109,7 +129,12 @@ def user_principal(user: User) -> Principal:
 
 
 def password_login(
-    session: Session, email: str, password: str, *, limiter: LoginLimiter, source: str,
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    limiter: LoginLimiter,
+    source: str,
     now: datetime,
 ) -> User:
     """Check a password login; failures are counted per account and per source address."""
@@ -119,19 +144,36 @@ def password_login(
     user = session.exec(select(User).where(User.email == email)).first()
     if not verify_password(password, user.password_hash if user else None) or user is None:
         limiter.fail(session, keys, now=now)
-        audit.record(session, audit.Actor(f"login:{email}", source), "login.failure",
-                     object_type="user", object_id=user.id if user else "", outcome="failure")
+        audit.record(
+            session,
+            audit.Actor(f"login:{email}", source),
+            "login.failure",
+            object_type="user",
+            object_id=user.id if user else "",
+            outcome="failure",
+        )
         session.commit()
         raise AuthError("invalid_grant", "wrong e-mail address or password")
     if user.disabled:
-        audit.record(session, audit.Actor(f"user:{user.id}", source), "login.refused",
-                     object_type="user", object_id=user.id, outcome="failure",
-                     reason="disabled")
+        audit.record(
+            session,
+            audit.Actor(f"user:{user.id}", source),
+            "login.refused",
+            object_type="user",
+            object_id=user.id,
+            outcome="failure",
+            reason="disabled",
+        )
         session.commit()
         raise AuthError("invalid_grant", "this account is disabled")
     limiter.succeed(session, keys[0])
-    audit.record(session, audit.Actor(f"user:{user.id}", source), "login.success",
-                 object_type="user", object_id=user.id)
+    audit.record(
+        session,
+        audit.Actor(f"user:{user.id}", source),
+        "login.success",
+        object_type="user",
+        object_id=user.id,
+    )
     return user
 
 
@@ -173,9 +215,15 @@ def rotate_refresh_token(
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         revoke_family(session, row.family_id, now=now)
-        audit.record(session, audit.Actor(f"user:{row.user_id}", source),
-                     "refresh_token.reuse", object_type="user", object_id=row.user_id,
-                     outcome="failure", family=row.family_id)
+        audit.record(
+            session,
+            audit.Actor(f"user:{row.user_id}", source),
+            "refresh_token.reuse",
+            object_type="user",
+            object_id=row.user_id,
+            outcome="failure",
+            family=row.family_id,
+        )
         session.commit()
         raise AuthError("invalid_grant", "refresh token already used; all its sessions revoked")
     user = session.get(User, row.user_id)
