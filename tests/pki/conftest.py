@@ -29,19 +29,19 @@ class ThrowawayCA:
     manufacturer: IssuingCA
 
 
-def build_test_ca(kind: KeyKind = KeyKind.EC_P256) -> ThrowawayCA:
+def build_test_ca(kind: KeyKind = KeyKind.EC_P256, now: datetime = NOW) -> ThrowawayCA:
     root = create_operator_root(
-        operator_name=OPERATOR, key=generate_private_key(kind), serial=1, now=NOW, country="DE"
+        operator_name=OPERATOR, key=generate_private_key(kind), serial=1, now=now, country="DE"
     )
 
     def intermediate(role: CARole, serial: int) -> IssuingCA:
         key: PrivateKey = generate_private_key(kind)
         return create_intermediate(
-            root, role=role, key=key, serial=serial, now=NOW, crl_url="http://pki.test/root.crl"
+            root, role=role, key=key, serial=serial, now=now, crl_url="http://pki.test/root.crl"
         )
 
     manufacturer = create_manufacturer_root(
-        manufacturer_name="Chargeline Test Works", key=generate_private_key(kind), serial=5, now=NOW
+        manufacturer_name="Chargeline Test Works", key=generate_private_key(kind), serial=5, now=now
     )
     return ThrowawayCA(
         root=root,
