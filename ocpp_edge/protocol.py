@@ -216,7 +216,7 @@ class StationProtocol:
                 self._pending = None
                 return CommandFailed(pending.message_id, pending.command, exc.code, exc.description)
             return Ignored(f"malformed answer: {exc.description}")
-        if kind in (frames.CALLRESULTERROR, frames.SEND):
+        if kind in (frames.CALLRESULTERROR, frames.SEND) and kind in self.dialect.message_types:
             return Ignored(f"malformed message: {exc.description}")
         return self._answer_error(exc.message_id, exc.code, exc.description)
 
