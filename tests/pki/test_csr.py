@@ -267,3 +267,27 @@ def _replace_spki(der: bytes, old: bytes, new: bytes) -> bytes:
 
 def test_builders_make_base64_the_way_openssl_does() -> None:
     assert der_to_pem(b"\x00").splitlines()[1] == base64.b64encode(b"\x00").decode()
+
+
+def test_a_csr_whose_ec_point_is_off_the_curve_has_an_unreadable_key(ec_key: PrivateKey) -> None:
+    der = make_csr(ec_key).public_bytes(serialization.Encoding.DER)
+    point = ec_key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    broken = point[:-1] + bytes([point[-1] ^ 0x01])
+    assert rejection(der_to_pem(der.replace(point, broken))).startswith("unreadable public key: ")
+
+
+def test_a_csr_with_an_unknown_signature_algorithm_is_refused(rsa_key: PrivateKey) -> None:
+    sha256_rsa = bytes.fromhex("06092a864886f70d01010b")
+    unknown = bytes.fromhex("06092a864886f70d010163")
+    der = make_csr(rsa_key).public_bytes(serialization.Encoding.DER)
+    reason = rejection(der_to_pem(der.replace(sha256_rsa, unknown)))
+    assert reason.startswith("unsupported signature algorithm: ")
+
+
+def test_a_csr_with_an_unparsable_extension_is_refused(ec_key: PrivateKey) -> None:
+    garbage = x509.UnrecognizedExtension(x509.BasicConstraints.oid, b"\x04\x01\x00")
+    assert rejection(csr_pem(make_csr(ec_key, extensions=(garbage,)))).startswith(
+        "malformed extensions: "
+    )

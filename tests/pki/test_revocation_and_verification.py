@@ -70,6 +70,8 @@ def ocsp_request(cert: x509.Certificate, issuer: x509.Certificate, nonce: bytes 
     builder = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1())
     if nonce is not None:
         builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+        acceptable = x509.OCSPAcceptableResponses([x509.ObjectIdentifier("1.3.6.1.5.5.7.48.1.1")])
+        builder = builder.add_extension(acceptable, critical=False)
     return builder.build().public_bytes(serialization.Encoding.DER)
 
 
