@@ -268,10 +268,12 @@ def _metadata(text: str) -> dict[str, object]:
         return {}
     try:
         parsed = json.loads(text, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as error:
+    except RecursionError:
+        raise _RowRefused(
+            RowErrorCode.MALFORMED_METADATA, "metadata is not valid JSON: nested too deeply"
+        ) from None
+    except ValueError as error:
         message = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
-        if isinstance(error, RecursionError):
-            message = "nested too deeply"
         raise _RowRefused(
             RowErrorCode.MALFORMED_METADATA, f"metadata is not valid JSON: {message}"
         ) from None

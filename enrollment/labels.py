@@ -28,7 +28,7 @@ import qrcode.image.svg
 from PIL import Image, ImageDraw, ImageFont
 
 from enrollment.codes import format_code
-from enrollment.identifiers import format_mac
+from enrollment.identifiers import format_mac, parse_serial
 from enrollment.qr import LabelKind, encode_payload
 
 __all__ = [
@@ -64,7 +64,7 @@ class Label:
 
     def text_lines(self) -> list[str]:
         """The readable lines printed under the code."""
-        lines = [f"SN {self.payload.split(':')[2]}"]
+        lines = [f"SN {parse_serial(self.serial)}"]
         if self.mac is not None:
             lines.append(f"MAC {format_mac(self.mac)}")
         lines.append(format_code(self.code))
