@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import app.audit
 import app.identity.tables  # noqa: F401
+import charging.tables  # noqa: F401
 
 
 def metadata() -> MetaData:
