@@ -1,0 +1,57 @@
+"""The charging core's errors.
+
+ChargingError
+├── UnknownStation        no station with this id
+├── StationExists         the id is taken
+├── InvalidStationId      empty, longer than 48 characters, or not a URL path segment
+├── InvalidStationPassword  not 16-40 characters (OCPP 2.0.1 A00, 1.6 Security Whitepaper)
+├── ProfileDowngrade      a security profile may only be raised
+└── UnknownIdToken / IdTokenExists
+"""
+
+from __future__ import annotations
+
+
+class ChargingError(Exception):
+    """Root of the charging core's errors."""
+
+
+class UnknownStation(ChargingError):
+    def __init__(self, station_id: str) -> None:
+        super().__init__(f"unknown station {station_id!r}")
+        self.station_id = station_id
+
+
+class StationExists(ChargingError):
+    def __init__(self, station_id: str) -> None:
+        super().__init__(f"station {station_id!r} already exists")
+        self.station_id = station_id
+
+
+class InvalidStationId(ChargingError):
+    """A station id must fit the OCPP identity (1-48 printable characters, no ``/``)."""
+
+
+class InvalidStationPassword(ChargingError):
+    """The password breaks the 16-40 character rule."""
+
+
+class ProfileDowngrade(ChargingError):
+    def __init__(self, current: int, requested: int) -> None:
+        super().__init__(
+            f"security profile {current} may not be lowered to {requested}"
+            if requested < current
+            else f"security profile must be 1, 2 or 3, not {requested}"
+        )
+        self.current = current
+        self.requested = requested
+
+
+class UnknownIdToken(ChargingError):
+    def __init__(self, value: str) -> None:
+        super().__init__(f"unknown id token {value!r}")
+
+
+class IdTokenExists(ChargingError):
+    def __init__(self, value: str) -> None:
+        super().__init__(f"id token {value!r} already exists")
