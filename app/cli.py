@@ -29,6 +29,7 @@ class CliError(Exception):
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="where SQLite and files live (default ./var)")
     parser.add_argument("--database-url", help="SQLAlchemy URL (default SQLite under data-dir)")
+    parser.add_argument("--ocpp-host", help=argparse.SUPPRESS)
 
 
 def _ports(parser: argparse.ArgumentParser) -> None:
@@ -43,10 +44,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chargeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run the whole platform in one process")
-    _common(serve)
-    _ports(serve)
-    serve.set_defaults(handler=_serve)
+    for name, text in (
+        ("serve", "run the whole platform in one process"),
+        ("edge", "run the OCPP gateway and charging core only"),
+        ("api", "run the REST API only"),
+    ):
+        role = sub.add_parser(name, help=text)
+        _common(role)
+        _ports(role)
+        role.set_defaults(handler=_serve, role=name)
+
+    stations = sub.add_parser("stations", help="charging stations")
+    stations_sub = stations.add_subparsers(dest="stations_command", required=True, metavar="ACTION")
+    add = stations_sub.add_parser("add", help="register a station (security profile 1 or 2)")
+    _common(add)
+    add.add_argument("station_id", help="the station's OCPP identity, as in /ocpp/{station_id}")
+    add.add_argument("--password", required=True, help="16-40 characters (HTTP Basic)")
+    add.add_argument(
+        "--profile",
+        type=int,
+        choices=[1, 2],
+        default=1,
+        help="security profile: 1 = ws + Basic, 2 = wss + Basic",
+    )
+    add.set_defaults(handler=_add_station)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -150,10 +171,47 @@ def _create_client(args: argparse.Namespace, platform: Platform) -> int:
     return 0
 
 
-def _serve(_args: argparse.Namespace, platform: Platform) -> int:
+def _serve(args: argparse.Namespace, platform: Platform) -> int:
     from app.serve import serve
 
-    serve(platform)
+    serve(platform, api=args.role in ("serve", "api"), edge=args.role in ("serve", "edge"))
+    return 0
+
+
+def _add_station(args: argparse.Namespace, platform: Platform) -> int:
+    from app.clock import utcnow
+    from app.edge import station_passwords
+    from app.migrate import upgrade
+    from charging import registry
+    from charging.errors import ChargingError
+
+    upgrade(platform.engine)
+    with Session(platform.engine) as session:
+        try:
+            registry.add_station(
+                session,
+                args.station_id,
+                args.password,
+                passwords=station_passwords(),
+                now=utcnow(),
+                profile=args.profile,
+            )
+        except ChargingError as exc:
+            raise CliError(str(exc)) from exc
+        audit.record(
+            session,
+            CLI_ACTOR,
+            "station.add",
+            object_type="station",
+            object_id=args.station_id,
+            profile=args.profile,
+        )
+        session.commit()
+    print(f"added station {args.station_id} (security profile {args.profile})")
+    print(
+        f"it connects to ws://{platform.settings.ocpp_host}:{platform.settings.ocpp_port}"
+        f"/ocpp/{args.station_id} with HTTP Basic user {args.station_id}"
+    )
     return 0
 
 

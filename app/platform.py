@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
@@ -15,6 +16,9 @@ from app.identity.jwt_tokens import OIDCVerifier, TokenIssuer
 from app.identity.ratelimit import LoginLimiter
 from app.settings import DEVELOPMENT_SECRET, Settings
 
+if TYPE_CHECKING:
+    from app.edge import CommandBus
+
 
 @dataclass
 class Platform:
@@ -23,6 +27,7 @@ class Platform:
     tokens: TokenIssuer
     oidc: OIDCVerifier | None
     login_limiter: LoginLimiter
+    commands: CommandBus | None = None  # set by the process role that runs a gateway
 
 
 def development_secret(data_dir: Path) -> str:

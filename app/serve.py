@@ -1,55 +1,86 @@
-"""``chargeline serve``: every process role in one process, on embedded defaults."""
+"""``chargeline serve`` / ``edge`` / ``api``: the process roles, run until interrupted."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
-import uvicorn
-
-from app.main import create_app
 from app.migrate import upgrade
 from app.platform import Platform
+from app.roles import bound_port, running_api, running_edge
 
 
-def banner(platform: Platform, *, has_admin: bool) -> str:
+def banner(
+    platform: Platform, *, api_port: int | None, ocpp_port: int | None, has_admin: bool
+) -> str:
     s = platform.settings
-    lines = [
-        "Chargeline is running",
-        f"  REST API        {s.api_url}/api/v1",
-        f"  API docs        {s.api_url}/docs",
-        f"  health          {s.api_url}/healthz",
+    api = s.public_url or f"http://{s.api_host}:{api_port}"
+    lines = ["Chargeline is running"]
+    if api_port is not None:
+        lines += [
+            f"  REST API        {api}/api/v1",
+            f"  API docs        {api}/docs",
+            f"  health          {api}/healthz",
+        ]
+    if ocpp_port is not None:
+        lines.append(f"  OCPP (ws)       ws://{s.ocpp_host}:{ocpp_port}/ocpp/{{station_id}}")
+    lines += [
         f"  database        {platform.engine.url.render_as_string()}",
         f"  data directory  {s.data_dir}",
     ]
-    if not has_admin:
+    if not has_admin and api_port is not None:
         lines += [
             "",
             "No admin yet. In another terminal, create one (it prints a password):",
             "  .venv/bin/chargeline admin create-user --email admin@example.com --role admin",
             "then get a token:",
-            f"  curl -s -d grant_type=password -d username=admin@example.com "
-            f"-d password=PASSWORD {s.api_url}/oauth/token",
+            "  curl -s -d grant_type=password -d username=admin@example.com "
+            f"-d password=PASSWORD {api}/oauth/token",
         ]
     return "\n".join(lines)
 
 
-async def run_all(platform: Platform) -> None:
+async def run(
+    platform: Platform, *, api: bool = True, edge: bool = True, stop: asyncio.Event | None = None
+) -> None:
     from app.cli import has_admin
 
-    app = create_app(platform=platform)
-    config = uvicorn.Config(
-        app, host=platform.settings.api_host, port=platform.settings.api_port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    startup = asyncio.create_task(server.serve())
-    while not server.started and not startup.done():
-        await asyncio.sleep(0.05)
-    if server.started:
-        print(banner(platform, has_admin=has_admin(platform)), flush=True)
-    await startup
-
-
-def serve(platform: Platform) -> None:
     platform.settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(platform.engine)
-    asyncio.run(run_all(platform))
+    await asyncio.to_thread(upgrade, platform.engine)
+    stop = stop or asyncio.Event()
+    if edge and api:
+        async with running_edge(platform) as running, running_api(platform) as server:
+            print(
+                banner(
+                    platform,
+                    api_port=bound_port(server),
+                    ocpp_port=running.ocpp_port,
+                    has_admin=has_admin(platform),
+                ),
+                flush=True,
+            )
+            await stop.wait()
+    elif edge:
+        async with running_edge(platform) as running:
+            print(
+                banner(platform, api_port=None, ocpp_port=running.ocpp_port, has_admin=True),
+                flush=True,
+            )
+            await stop.wait()
+    else:
+        async with running_api(platform) as server:
+            print(
+                banner(
+                    platform,
+                    api_port=bound_port(server),
+                    ocpp_port=None,
+                    has_admin=has_admin(platform),
+                ),
+                flush=True,
+            )
+            await stop.wait()
+
+
+def serve(platform: Platform, *, api: bool = True, edge: bool = True) -> None:
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(platform, api=api, edge=edge))

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     ocpp_tls_port: int = Field(default=9443, ge=0, le=65535)
     ftp_port: int = Field(default=2121, ge=0, le=65535)
 
+    heartbeat_interval: int = Field(default=300, ge=10, le=86_400)
+    command_timeout: float = Field(default=30.0, gt=0, le=600)
+    auto_register_stations: bool = False
+    max_ocpp_frame_bytes: int = Field(default=256 * 1024, ge=16 * 1024)
+
     jwt_issuer: str = "chargeline"
     jwt_audience: str = "chargeline"
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)

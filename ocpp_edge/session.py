@@ -7,6 +7,7 @@ reply. No business logic lives here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Protocol
 
@@ -137,10 +138,8 @@ class StationSession:
                 asyncio.ensure_future(self._send_quietly(received.frame))
 
     async def _send_quietly(self, frame: str) -> None:
-        try:
+        with contextlib.suppress(ConnectionClosed):
             await self.connection.send(frame)
-        except ConnectionClosed:
-            pass
 
     async def call(self, command: Command, timeout: float) -> CommandResult:
         """Send ``command`` and wait for the station's answer (one CALL at a time)."""

@@ -59,3 +59,18 @@ def admin_headers(
 ) -> dict[str, str]:
     make_user(platform, email, "admin")
     return bearer(password_tokens(client, email)["access_token"])
+
+
+async def admin_headers_http(
+    platform: Platform, http: object, email: str = "admin@example.com"
+) -> dict[str, str]:
+    """Admin bearer headers through a real ``httpx.AsyncClient``."""
+    import httpx
+
+    assert isinstance(http, httpx.AsyncClient)
+    make_user(platform, email, "admin")
+    response = await http.post(
+        "/oauth/token", data={"grant_type": "password", "username": email, "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return bearer(response.json()["access_token"])

@@ -147,15 +147,17 @@ async def test_binary_frames_close_with_1003(running: RunningGateway) -> None:
 
 async def test_a_second_connection_replaces_the_first(running: RunningGateway) -> None:
     url = f"{running.url}/ocpp/CP-1"
-    async with connect(url, subprotocols=["ocpp1.6"], additional_headers=basic("CP-1")) as old:
-        async with connect(url, subprotocols=["ocpp1.6"], additional_headers=basic("CP-1")) as new:
-            with pytest.raises(ConnectionClosed) as closed:
-                await old.recv()
-            assert closed.value.rcvd is not None
-            assert closed.value.rcvd.reason == "replaced by a newer connection"
-            await new.send(json.dumps(BOOT))
-            assert json.loads(await new.recv())[1] == "b1"
-            assert running.gateway.is_connected("CP-1")
+    async with (
+        connect(url, subprotocols=["ocpp1.6"], additional_headers=basic("CP-1")) as old,
+        connect(url, subprotocols=["ocpp1.6"], additional_headers=basic("CP-1")) as new,
+    ):
+        with pytest.raises(ConnectionClosed) as closed:
+            await old.recv()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.reason == "replaced by a newer connection"
+        await new.send(json.dumps(BOOT))
+        assert json.loads(await new.recv())[1] == "b1"
+        assert running.gateway.is_connected("CP-1")
     await asyncio.sleep(0.05)
     assert not running.gateway.is_connected("CP-1")
     assert running.sink.gone == ["CP-1"]

@@ -1,0 +1,104 @@
+"""Process roles: the OCPP edge (gateway + charging core) and the API, alone or together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import uvicorn
+
+from app.clock import utcnow
+from app.edge import LocalCommandBus, PlatformGatekeeper, PlatformSink, station_passwords
+from app.main import create_app
+from app.platform import Platform
+from charging.async_core import AsyncChargingCore
+from charging.events import Event
+from charging.outcomes import Decision
+from charging.service import ChargingCore
+from ocpp_edge.server import Gateway, GatewayOptions
+
+
+class CoreAdapter:
+    """The async charging core as the sink's port, with the platform's clock."""
+
+    def __init__(self, core: AsyncChargingCore) -> None:
+        self.core = core
+
+    async def handle(self, event: Event) -> Decision:
+        return await self.core.handle(event, now=utcnow())
+
+    async def connected(self, station_id: str, version: str) -> None:
+        await self.core.mark_online(station_id, version, now=utcnow())
+
+    async def disconnected(self, station_id: str) -> None:
+        await self.core.mark_offline(station_id, now=utcnow())
+
+
+@dataclass
+class Edge:
+    gateway: Gateway
+    core: AsyncChargingCore
+    sink: PlatformSink
+    gatekeeper: PlatformGatekeeper
+    ocpp_port: int
+
+
+@contextlib.asynccontextmanager
+async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
+    """Start the gateway on the OCPP port with the charging core behind it."""
+    settings = platform.settings
+    passwords = station_passwords()
+    core = AsyncChargingCore(
+        ChargingCore(
+            platform.engine, passwords=passwords, heartbeat_interval=settings.heartbeat_interval
+        )
+    )
+    await core.start()
+    sink = PlatformSink(CoreAdapter(core))
+    gatekeeper = PlatformGatekeeper(
+        platform.engine, passwords, auto_register=settings.auto_register_stations
+    )
+    gateway = Gateway(
+        gatekeeper,
+        sink,
+        GatewayOptions(
+            call_timeout=settings.command_timeout, max_frame_bytes=settings.max_ocpp_frame_bytes
+        ),
+    )
+    try:
+        server = await gateway.listen(settings.ocpp_host, settings.ocpp_port)
+        platform.commands = LocalCommandBus(gateway)
+        yield Edge(gateway, core, sink, gatekeeper, Gateway.port_of(server))
+    finally:
+        platform.commands = None
+        await gateway.close()
+        await core.aclose()
+
+
+@contextlib.asynccontextmanager
+async def running_api(platform: Platform) -> AsyncIterator[uvicorn.Server]:
+    config = uvicorn.Config(
+        create_app(platform=platform),
+        host=platform.settings.api_host,
+        port=platform.settings.api_port,
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                await task
+                raise RuntimeError("the API server stopped during start-up")
+            await asyncio.sleep(0.02)
+        yield server
+    finally:
+        server.should_exit = True
+        await task
+
+
+def bound_port(server: uvicorn.Server) -> int:
+    port: int = server.servers[0].sockets[0].getsockname()[1]
+    return port

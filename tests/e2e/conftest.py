@@ -1,0 +1,71 @@
+"""The platform running in-process: the OCPP edge and the API on free loopback ports."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from app import audit
+from app.clock import utcnow
+from app.edge import station_passwords
+from app.platform import Platform, build_platform
+from app.roles import Edge, bound_port, running_api, running_edge
+from charging import registry
+from charging.tables import IdTokenRow
+from tests.conftest import make_settings
+
+STATION_PASSWORD = "station-password-0001"
+
+
+@dataclass
+class RunningPlatform:
+    platform: Platform
+    edge: Edge
+    api_url: str
+    ocpp_url: str
+
+    def add_station(
+        self, station_id: str, password: str = STATION_PASSWORD, profile: int = 1
+    ) -> None:
+        with Session(self.platform.engine) as session:
+            registry.add_station(
+                session,
+                station_id,
+                password,
+                passwords=station_passwords(),
+                now=utcnow(),
+                profile=profile,
+            )
+            audit.record(session, audit.Actor("test"), "station.add", object_id=station_id)
+            session.commit()
+
+    def add_id_token(self, value: str, status: str = "Accepted") -> None:
+        with Session(self.platform.engine) as session:
+            session.add(IdTokenRow(value=value, status=status))
+            session.commit()
+
+
+def basic(station_id: str, password: str = STATION_PASSWORD) -> dict[str, str]:
+    token = base64.b64encode(f"{station_id}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+@pytest.fixture
+async def running(tmp_path: Path, database_url: str) -> AsyncIterator[RunningPlatform]:
+    settings = make_settings(
+        tmp_path, database_url, ocpp_port=0, command_timeout=1.0, heartbeat_interval=60
+    )
+    platform = build_platform(settings)
+    async with running_edge(platform) as edge, running_api(platform) as api:
+        yield RunningPlatform(
+            platform,
+            edge,
+            f"http://127.0.0.1:{bound_port(api)}",
+            f"ws://127.0.0.1:{edge.ocpp_port}/ocpp",
+        )
+    platform.engine.dispose()
