@@ -160,32 +160,56 @@ class ChargingCorePort(Protocol):
 CertificateRequestHandler = Callable[[CertificateRequested], Awaitable[CertificateSigningDecision]]
 
 
+EventObserver = Callable[[Event, Decision], Awaitable[None]]
+ConnectionObserver = Callable[[str, str, Admission | None], Awaitable[None]]
+
+
 class PlatformSink:
-    """Routes station events: certificate requests to the CA flow, the rest to the core."""
+    """Routes station events: certificate requests to the CA flow, the rest to the core.
+
+    Observers hear every event after the core decided on it (live updates for the app and the
+    dashboard); connection observers hear ``("connected" | "disconnected", station_id, ...)``.
+    An observer's failure is logged and never reaches the station.
+    """
 
     def __init__(
-        self, core: ChargingCorePort, certificate_requests: CertificateRequestHandler | None = None
+        self,
+        core: ChargingCorePort,
+        certificate_requests: CertificateRequestHandler | None = None,
     ) -> None:
         self.core = core
         self.certificate_requests = certificate_requests
-        self.listeners: list[Callable[[str, str, Admission | None], Awaitable[None]]] = []
+        self.observers: list[EventObserver] = []
+        self.listeners: list[ConnectionObserver] = []
 
     async def handle(self, event: Event) -> Decision:
         if isinstance(event, CertificateRequested):
             if self.certificate_requests is None:
                 return CertificateSigningDecision(accepted=False)
-            return await self.certificate_requests(event)
-        return await self.core.handle(event)
+            decision: Decision = await self.certificate_requests(event)
+        else:
+            decision = await self.core.handle(event)
+        for observer in self.observers:
+            try:
+                await observer(event, decision)
+            except Exception:
+                log.exception("an event observer failed on %s", type(event).__name__)
+        return decision
 
     async def connected(self, station_id: str, version: str, admission: Admission) -> None:
         await self.core.connected(station_id, version)
-        for listener in self.listeners:
-            await listener("connected", station_id, admission)
+        await self._tell("connected", station_id, admission)
 
     async def disconnected(self, station_id: str) -> None:
         await self.core.disconnected(station_id)
+        await self._tell("disconnected", station_id, None)
+
+    async def _tell(self, what: str, station_id: str, admission: Admission | None) -> None:
         for listener in self.listeners:
-            await listener("disconnected", station_id, None)
+            try:
+                await listener(what, station_id, admission)
+            except Exception:
+                log.exception("a connection observer failed on %s", what)
 
 
 class CommandBus(Protocol):
