@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
+from app.ca import CertificateAuthority
 from app.db import make_engine
 from app.identity.jwt_tokens import OIDCVerifier, TokenIssuer
 from app.identity.ratelimit import LoginLimiter
@@ -27,6 +28,7 @@ class Platform:
     tokens: TokenIssuer
     oidc: OIDCVerifier | None
     login_limiter: LoginLimiter
+    ca: CertificateAuthority
     commands: CommandBus | None = None  # set by the process role that runs a gateway
 
 
@@ -52,9 +54,10 @@ def build_platform(settings: Settings) -> Platform:
             audience=settings.oidc_audience or settings.jwt_audience,
             jwks_url=settings.oidc_jwks_url,
         )
+    engine = make_engine(settings.resolved_database_url)
     return Platform(
         settings=settings,
-        engine=make_engine(settings.resolved_database_url),
+        engine=engine,
         tokens=TokenIssuer(
             secret=settings.secret_key.get_secret_value(),
             issuer=settings.jwt_issuer,
@@ -66,4 +69,5 @@ def build_platform(settings: Settings) -> Platform:
             max_failures=settings.login_max_failures,
             window=timedelta(seconds=settings.login_lockout_seconds),
         ),
+        ca=CertificateAuthority(settings, engine),
     )

@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
 import app.audit
+import app.ca_tables
 import app.identity.tables  # noqa: F401
 import charging.tables  # noqa: F401
 

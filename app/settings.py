@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_sender: str = "Chargeline <no-reply@chargeline.local>"
 
+    operator_name: str = Field(default="Chargeline", min_length=1, max_length=64)
+    ca_dir: Path | None = None
+    kms_key_id: str | None = None
+    aws_region: str | None = None
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.mode != "development":
@@ -81,6 +86,11 @@ class Settings(BaseSettings):
     @property
     def refresh_token_ttl(self) -> timedelta:
         return timedelta(days=self.refresh_token_days)
+
+    @property
+    def resolved_ca_dir(self) -> Path:
+        """Where the local key-encryption key lives (``data_dir/pki`` unless set)."""
+        return self.ca_dir or self.data_dir / "pki"
 
     @property
     def api_url(self) -> str:
