@@ -1,0 +1,459 @@
+"""One simulated charging station over a real WebSocket: boot, heartbeat, sessions, commands.
+
+The station sends at most one CALL at a time (OCPP-J 4.1.1), validates every frame it sends
+against the version's JSON schemas, checks the CSMS's answers against theirs, and answers CSMS
+CALLs through ``app.simulator_answers``. Time in the meter is simulated time; waits in wall-clock
+time are divided by ``speed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import ssl
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.typing import Subprotocol
+
+from app.simulator_answers import (
+    Effect,
+    Reboot,
+    SendMessage,
+    SetAvailability,
+    StartSession,
+    StationState,
+    StopSession,
+    answer,
+)
+from app.simulator_messages import ChargingSession, messages_for
+from app.simulator_meter import Meter
+from app.simulator_stats import FleetStats, StationReport
+from ocpp_edge import frames
+from ocpp_edge.errors import FrameError
+from ocpp_edge.schemas import Schemas
+
+
+class StationFailure(Exception):
+    """The station cannot go on: refused, disconnected, or the CSMS broke the protocol."""
+
+
+class ServerCallError(Exception):
+    def __init__(self, action: str, code: str, description: str) -> None:
+        super().__init__(f"the CSMS answered {action} with {code}: {description}")
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class StationOptions:
+    """How one station behaves; times in simulated seconds unless they say wall."""
+
+    sessions: int = 1
+    session_seconds: float = 300.0
+    meter_interval: float = 60.0
+    speed: float = 1.0
+    evses: int = 1
+    id_tag: str | None = None
+    call_timeout: float = 30.0
+    open_timeout: float = 10.0
+    deadline: float | None = None  # loop time (wall) at which the station stops
+
+
+@dataclass(slots=True)
+class _Running:
+    session: ChargingSession
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def station_url(base: str, station_id: str) -> str:
+    """``ws://host:port`` -> ``ws://host:port/ocpp/ID``; a base ending in ``/ocpp`` gets the id."""
+    base = base.rstrip("/")
+    scheme_end = base.find("://") + 3
+    path = base[scheme_end:].partition("/")[2]
+    return f"{base}/{station_id}" if path else f"{base}/ocpp/{station_id}"
+
+
+def basic_authorization(station_id: str, password: str) -> str:
+    """Security profile 1/2 credentials: user = station id (OCPP 1.6 Security Whitepaper 2.1)."""
+    return "Basic " + base64.b64encode(f"{station_id}:{password}".encode()).decode()
+
+
+class SimulatedStation:
+    def __init__(
+        self,
+        station_id: str,
+        url: str,
+        version: str,
+        *,
+        password: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        options: StationOptions | None = None,
+        stats: FleetStats | None = None,
+    ) -> None:
+        self.station_id = station_id
+        self.url = station_url(url, station_id)
+        self.version = version
+        self.password = password
+        self.ssl_context = ssl_context
+        self.options = options or StationOptions()
+        self.stats = stats or FleetStats()
+        self.report = StationReport(station_id)
+        self.state = StationState(version, evses=self.options.evses)
+        self.messages = messages_for(version)
+        self.meters = {e: Meter(f"{station_id}/{e}") for e in range(1, self.options.evses + 1)}
+        self._dialect = frames.DIALECTS[version]
+        self._schemas = Schemas(self._dialect)
+        self._ws: ClientConnection | None = None
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._call_lock = asyncio.Lock()
+        self._next_id = 0
+        self._running: dict[int, _Running] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._reboot: Reboot | None = None
+        self._rebooted = asyncio.Event()
+        self._boot_reason = "PowerUp"
+
+    # -- the life of the station ----------------------------------------------------------------
+
+    async def run(self) -> StationReport:
+        """Connect, run the sessions, answer commands; reconnect after a Reset."""
+        try:
+            while await self._connect_once():
+                self._boot_reason = "RemoteReset"
+            self.report.ok = True
+        except StationFailure as exc:
+            self.report.error = str(exc)
+            self.stats.errors += 1
+        except asyncio.CancelledError:
+            self.report.error = self.report.error or "cancelled"
+            raise
+        return self.report
+
+    async def _connect_once(self) -> bool:
+        """One connection; True when the station must reconnect (it was reset)."""
+        headers = {}
+        if self.password is not None:
+            headers["Authorization"] = basic_authorization(self.station_id, self.password)
+        try:
+            ws = await connect(
+                self.url,
+                subprotocols=[Subprotocol(f"ocpp{self.version}")],
+                additional_headers=headers,
+                ssl=self.ssl_context,
+                open_timeout=self.options.open_timeout,
+                ping_interval=None,
+                compression=None,
+            )
+        except InvalidStatus as exc:
+            body = exc.response.body.decode(errors="replace").strip() if exc.response.body else ""
+            raise StationFailure(
+                f"handshake refused: HTTP {exc.response.status_code} {body}".rstrip()
+            ) from None
+        except (OSError, TimeoutError, InvalidHandshake) as exc:
+            raise StationFailure(f"cannot connect to {self.url}: {exc}") from None
+        if ws.subprotocol != f"ocpp{self.version}":
+            await ws.close()
+            raise StationFailure(f"the server chose subprotocol {ws.subprotocol!r}")
+        self._ws = ws
+        self._reboot = None
+        self._rebooted.clear()
+        self.stats.connected += 1
+        reader = asyncio.create_task(self._read(ws))
+        behaviour = asyncio.create_task(self._behave())
+        try:
+            done, _ = await asyncio.wait(
+                {reader, behaviour, asyncio.create_task(self._rebooted.wait())},
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if behaviour in done:
+                behaviour.result()
+                return False
+            if self._reboot is not None:
+                return True
+            close = f"code {ws.close_code} {ws.close_reason}".strip()
+            raise StationFailure(f"the server closed the connection ({close})")
+        finally:
+            self.stats.connected -= 1
+            for task in (behaviour, reader, *self._tasks):
+                task.cancel()
+            for future in self._pending.values():
+                future.cancel()
+            await ws.close()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.gather(behaviour, reader, *self._tasks, return_exceptions=True)
+            self._tasks.clear()
+            self._running.clear()
+            self.state.sessions.clear()
+
+    async def _behave(self) -> None:
+        await self._boot()
+        if self.version == "1.6":
+            await self.call(*self.messages.status(0, "Available"))
+        for evse in self.meters:
+            await self.call(*self.messages.status(evse, "Available"))
+        self._spawn(self._heartbeats())
+        while self.report.local_sessions < self.options.sessions and not self._expired():
+            free = self.state.free_evse(1)
+            if free is None:
+                await asyncio.sleep(0.05)
+                continue
+            self.report.local_sessions += 1
+            await self._session(StartSession(free, self._tag()), remote=False)
+        if self.options.deadline is not None:
+            await asyncio.sleep(max(0.0, self.options.deadline - self._now()))
+        elif self.options.sessions == 0:
+            await asyncio.Event().wait()  # run until cancelled
+        for running in list(self._running.values()):
+            running.stop.set()
+            await running.done.wait()
+
+    async def _boot(self) -> None:
+        for _ in range(10):
+            reply = await self.call(*self.messages.boot(self.station_id, self._boot_reason))
+            if reply["status"] == "Accepted":
+                if reply["interval"] > 0:
+                    self.state.set_heartbeat_interval(reply["interval"])
+                self.stats.booted += 1
+                return
+            if reply["status"] == "Rejected":
+                raise StationFailure("BootNotification was rejected")
+            await self._sleep(max(reply["interval"], 1))
+        raise StationFailure("BootNotification stayed pending")
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await self._sleep(max(self.state.heartbeat_interval, 1))
+            await self.call("Heartbeat", {})
+
+    # -- charging sessions -------------------------------------------------------------------------
+
+    def _tag(self) -> str:
+        return self.options.id_tag or f"TAG-{self.station_id}"[:20]
+
+    async def _session(self, start: StartSession, *, remote: bool) -> None:
+        self._next_id += 1
+        session = ChargingSession(
+            start.evse_id,
+            start.id_tag,
+            f"{self.station_id}-{self._next_id}"[-36:],
+            remote_start_id=start.remote_start_id,
+        )
+        running = _Running(session)
+        self._running[start.evse_id] = running
+        self.state.sessions[start.evse_id] = session.local_ref  # reserved until started
+        try:
+            await self._charge(running, remote)
+        finally:
+            running.done.set()
+            self._running.pop(start.evse_id, None)
+            self.state.sessions.pop(start.evse_id, None)
+
+    async def _charge(self, running: _Running, remote: bool) -> None:
+        session, meter = running.session, self.meters[running.session.evse_id]
+        meter.plug_in()
+        await self.call(*self.messages.status(session.evse_id, "Preparing"))
+        if not remote or self.state.authorize_remote_starts:
+            reply = await self.call(*self.messages.authorize(session.id_tag))
+            status = reply.get("idTagInfo", reply.get("idTokenInfo", {})).get("status")
+            if status != "Accepted":
+                self.stats.sessions_refused += 1
+                await self.call(*self.messages.status(session.evse_id, "Available"))
+                return
+        reading = meter.read()
+        session.meter_start_wh = reading.energy_wh
+        reply = await self.call(*self.messages.started(session, reading, remote))
+        accepted = self.messages.started_reply(session, reply) == "Accepted"
+        assert session.transaction_ref is not None
+        self.state.sessions[session.evse_id] = session.transaction_ref
+        self.stats.sessions_started += 1
+        self.report.sessions_started += 1
+        if not accepted:
+            session.stop_reason = "DeAuthorized"
+            running.stop.set()
+        else:
+            await self.call(*self.messages.status(session.evse_id, "Charging"))
+        elapsed = 0.0
+        while elapsed < self.options.session_seconds and not running.stop.is_set():
+            step = min(self.options.meter_interval, self.options.session_seconds - elapsed)
+            wait = step / self.options.speed
+            if self.options.deadline is not None:
+                wait = min(wait, max(0.0, self.options.deadline - self._now()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(running.stop.wait(), wait)
+            if running.stop.is_set() or self._expired():
+                break
+            elapsed += step
+            await self.call(*self.messages.meter(session, meter.advance(step)))
+            self.stats.meter_values += 1
+        await self.call(*self.messages.ended(session, meter.read()))
+        self.stats.sessions_finished += 1
+        self.report.sessions_finished += 1
+        self.report.energy_wh += meter.register_wh - session.meter_start_wh
+        if self.version == "1.6":
+            await self.call(*self.messages.status(session.evse_id, "Finishing"))
+        await self.call(*self.messages.status(session.evse_id, "Available"))
+
+    # -- frames ------------------------------------------------------------------------------------
+
+    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send a CALL and return the CSMS's (schema-checked) answer.
+
+        Raises:
+            StationFailure: no answer in time, or an answer that breaks the schema.
+            ServerCallError: the CSMS answered with a CALLERROR.
+        """
+        self._schemas.validate(action, payload, response=False)  # our own bug if it raises
+        loop = asyncio.get_running_loop()
+        async with self._call_lock:
+            self._next_id += 1
+            message_id = str(self._next_id)
+            future: asyncio.Future[dict[str, Any]] = loop.create_future()
+            self._pending[message_id] = future
+            try:
+                await self._send(frames.encode_call(message_id, action, payload))
+                reply = await asyncio.wait_for(future, self.options.call_timeout)
+            except TimeoutError:
+                raise StationFailure(
+                    f"no answer to {action} within {self.options.call_timeout:g} s"
+                ) from None
+            finally:
+                self._pending.pop(message_id, None)
+        try:
+            self._schemas.validate(action, reply, response=True)
+        except FrameError as exc:
+            raise StationFailure(f"the CSMS answered with an invalid payload: {exc}") from None
+        return reply
+
+    async def _send(self, text: str) -> None:
+        assert self._ws is not None
+        await self._ws.send(text)
+        self.stats.messages_sent += 1
+
+    async def _read(self, ws: ClientConnection) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for message in ws:
+                try:
+                    frame = frames.parse(message, self._dialect)
+                except FrameError as exc:
+                    self.stats.errors += 1
+                    if exc.message_type == frames.CALL:
+                        await self._send(
+                            frames.encode_error(exc.message_id, exc.code, exc.description)
+                        )
+                    continue
+                if isinstance(frame, frames.Call):
+                    await self._answer(frame)
+                    continue
+                future = self._pending.get(frame.message_id)
+                if future is None or future.done():
+                    continue
+                if isinstance(frame, frames.CallResult):
+                    future.set_result(frame.payload)
+                else:
+                    future.set_exception(ServerCallError("CALL", frame.code, frame.description))
+
+    async def _answer(self, call: frames.Call) -> None:
+        try:
+            self._schemas.validate(
+                call.action, call.payload, response=False, message_id=call.message_id
+            )
+            reply, effect = answer(call.action, call.payload, self.state)
+            self._schemas.validate(call.action, reply, response=True)
+        except FrameError as exc:
+            await self._send(frames.encode_error(call.message_id, exc.code, exc.description))
+            return
+        except NotImplementedError:
+            await self._send(
+                frames.encode_error(
+                    call.message_id,
+                    self._dialect.not_implemented,
+                    f"the simulator does not implement {call.action}",
+                )
+            )
+            return
+        await self._send(frames.encode_result(call.message_id, reply))
+        self.stats.commands_answered += 1
+        if effect is not None:
+            self._spawn(self._apply(effect))
+
+    async def _apply(self, effect: Effect) -> None:
+        if isinstance(effect, StartSession):
+            await self._session(effect, remote=True)
+        elif isinstance(effect, StopSession):
+            evse = self.state.evse_of(effect.transaction_ref)
+            if evse is not None and evse in self._running:
+                self._running[evse].session.stop_reason = effect.reason
+                self._running[evse].stop.set()
+        elif isinstance(effect, Reboot):
+            await self._reset(effect)
+        elif isinstance(effect, SendMessage):
+            await self._triggered(effect)
+        elif isinstance(effect, SetAvailability):
+            status = "Available" if effect.operative else "Unavailable"
+            for evse in [effect.evse_id] if effect.evse_id else list(self.meters):
+                if evse not in self._running:
+                    await self.call(*self.messages.status(evse, status))
+
+    async def _reset(self, reboot: Reboot) -> None:
+        reason = "HardReset" if reboot.immediate else "SoftReset"
+        for running in list(self._running.values()):
+            if reboot.immediate:
+                running.session.stop_reason = reason
+                running.stop.set()
+            await running.done.wait()
+        self._reboot = reboot
+        self._rebooted.set()
+
+    async def _triggered(self, trigger: SendMessage) -> None:
+        evses = [trigger.evse_id] if trigger.evse_id else list(self.meters)
+        kind = trigger.message
+        if kind == "BootNotification":
+            await self.call(*self.messages.boot(self.station_id, "Triggered"))
+        elif kind == "Heartbeat":
+            await self.call("Heartbeat", {})
+        elif kind == "StatusNotification":
+            for evse in evses:
+                status = "Charging" if evse in self._running else "Available"
+                await self.call(*self.messages.status(evse, status))
+        elif kind in ("MeterValues", "TransactionEvent"):
+            for evse in evses:
+                running = self._running.get(evse)
+                if (
+                    running is not None
+                    and running.session.transaction_ref is not None
+                    and (self.version == "1.6" or kind == "TransactionEvent")
+                ):
+                    await self.call(*self.messages.meter(running.session, self.meters[evse].read()))
+                elif kind == "MeterValues":
+                    await self.call(*self.messages.idle_meter(evse, self.meters[evse].read()))
+        else:  # FirmwareStatus, DiagnosticsStatus, LogStatus: nothing going on
+            await self.call(kind, {"status": "Idle"})
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.stats.errors += 1
+            self.report.warnings.append(str(exc))
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def _expired(self) -> bool:
+        return self.options.deadline is not None and self._now() >= self.options.deadline
+
+    async def _sleep(self, simulated_seconds: float) -> None:
+        await asyncio.sleep(simulated_seconds / self.options.speed)
