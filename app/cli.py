@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from app import audit
+from app.cli_simulate import add_simulate_command
 from app.identity import service
 from app.identity.tables import User
 from app.platform import Platform, build_platform
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", action="append", required=True, choices=["admin", "manufacturing"]
     )
     client.set_defaults(handler=_create_client)
+    add_simulate_command(sub)
     return parser
 
 
