@@ -9,6 +9,7 @@ import app.audit
 import app.ca_tables
 import app.identity.tables  # noqa: F401
 import charging.tables  # noqa: F401
+import enrollment.tables  # noqa: F401
 
 
 def metadata() -> MetaData:

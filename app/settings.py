@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str | None = None
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    code_pepper: SecretStr | None = None
+    """HMAC key for the stored security-code hashes; derived from ``secret_key`` when unset."""
     public_url: str | None = None
 
     api_host: str = "127.0.0.1"
@@ -71,6 +73,8 @@ class Settings(BaseSettings):
                 )
             if len(self.secret_key.get_secret_value()) < 32:
                 raise ValueError("CHARGELINE_SECRET_KEY must be at least 32 characters")
+            if self.code_pepper is not None and len(self.code_pepper.get_secret_value()) < 32:
+                raise ValueError("CHARGELINE_CODE_PEPPER must be at least 32 characters")
         return self
 
     @property

@@ -1,0 +1,288 @@
+"""The device whitelist: registration (one, or a CSV file), release, decommission.
+
+Registration answers 201 with the two plain security codes, once; a repeat answers 200 with
+the same device and MAC address and without codes. The labels stay printable from
+``/labels/...`` until the device is released (see :mod:`enrollment.sealing`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlmodel import Session, col, select
+
+from app import audit
+from app.api.factory import KeysDep, LinePrincipal, domain_errors
+from app.api.pagination import Page, PageQuery, paginate
+from app.clock import as_utc
+from app.deps import ActorDep, AdminPrincipal, NowDep, SessionDep
+from enrollment import repository, service
+from enrollment.csv_import import Registration
+from enrollment.identifiers import format_mac, parse_serial
+from enrollment.lifecycle import DeviceState
+from enrollment.tables import DeviceRow, HardwareFamilyRow
+
+router = APIRouter(prefix="/api/v1", tags=["factory line"])
+
+MAX_METADATA_BYTES = 4096
+_LOT = r"^[^/\\\x00-\x1f\x7f]+$"
+
+
+def check_lot(lot: str) -> str:
+    """Lots name URL path segments: no ``/``, ``\\`` or control characters."""
+    if not lot or len(lot) > 64 or any(c in "/\\" or not c.isprintable() for c in lot):
+        raise ValueError("a lot has 1-64 printable characters without '/' or '\\'")
+    return lot
+
+
+def check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
+        raise ValueError(f"metadata is larger than {MAX_METADATA_BYTES} bytes as JSON")
+    return metadata
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value)
+
+
+class DevicePublic(BaseModel):
+    serial: str
+    family: str
+    lot: str
+    metadata: dict[str, object]
+    mac: str
+    state: DeviceState
+    certificate_serial: str | None
+    created_at: datetime
+    enrolled_at: datetime | None
+    released_at: datetime | None
+    decommissioned_at: datetime | None
+    links: dict[str, dict[str, str]] = Field(serialization_alias="_links")
+
+    @classmethod
+    def of(cls, device: DeviceRow, family: str) -> DevicePublic:
+        base = f"/api/v1/devices/{device.serial}"
+        links = {
+            "self": {"href": base},
+            "family": {"href": f"/api/v1/families/{family}"},
+            "lot": {"href": f"/api/v1/devices?lot={device.lot}"},
+        }
+        if device.sealed_codes is not None:
+            for kind in ("device", "packaging"):
+                links[f"{kind}_label"] = {"href": f"{base}/labels/{kind}.png"}
+        if device.state in (DeviceState.REGISTERED, DeviceState.ENROLLED):
+            links["enroll"] = {"href": f"{base}/enroll"}
+        if device.state == DeviceState.ENROLLED:
+            links["release"] = {"href": f"{base}/release"}
+        if device.state != DeviceState.DECOMMISSIONED:
+            links["decommission"] = {"href": f"{base}/decommission"}
+        return cls(
+            serial=device.serial,
+            family=family,
+            lot=device.lot,
+            metadata=service.device_metadata(device),
+            mac=format_mac(device.mac),
+            state=DeviceState(device.state),
+            certificate_serial=device.certificate_serial,
+            created_at=as_utc(device.created_at),
+            enrolled_at=_utc(device.enrolled_at),
+            released_at=_utc(device.released_at),
+            decommissioned_at=_utc(device.decommissioned_at),
+            links=links,
+        )
+
+
+class SecurityCodes(BaseModel):
+    device_code: str
+    packaging_code: str
+
+
+class DeviceRegistered(DevicePublic):
+    codes: SecurityCodes | None = Field(
+        description="the plain codes: in the 201 answer only, never again"
+    )
+
+
+class DeviceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    serial: str = Field(min_length=1, max_length=64)
+    family: str = Field(min_length=1, max_length=64)
+    lot: str = Field(min_length=1, max_length=64)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    _lot = field_validator("lot")(check_lot)
+    _metadata = field_validator("metadata")(check_metadata)
+
+
+def family_names(session: Session) -> dict[int, str]:
+    rows = session.exec(select(HardwareFamilyRow)).all()
+    return {row.id: row.name for row in rows if row.id is not None}
+
+
+def _serial(text: str) -> str:
+    with domain_errors():
+        return parse_serial(text)
+
+
+@router.post(
+    "/devices",
+    status_code=201,
+    summary="Register a device (manufacturing), idempotent by serial",
+    response_model_by_alias=True,
+    responses={200: {"description": "already registered with the same data"}},
+)
+def register_device(
+    body: DeviceCreate,
+    response: Response,
+    session: SessionDep,
+    keys: KeysDep,
+    _line: LinePrincipal,
+    actor: ActorDep,
+    now: NowDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> DeviceRegistered:
+    registration = Registration(_serial(body.serial), body.family, body.lot, body.metadata)
+    with domain_errors():
+        registered = service.register_device(
+            session,
+            registration,
+            keys=keys,
+            actor=actor,
+            now=now,
+            audit=audit.record,
+            idempotency_key=idempotency_key,
+        )
+    session.commit()  # the codes are shown once: only after they are durable
+    public = DevicePublic.of(registered.device, registered.family.name)
+    response.headers["Location"] = f"/api/v1/devices/{registered.device.serial}"
+    if not registered.created:
+        response.status_code = 200
+    codes = registered.codes
+    return DeviceRegistered(
+        **public.model_dump(),
+        codes=SecurityCodes(device_code=codes.device, packaging_code=codes.packaging)
+        if codes
+        else None,
+    )
+
+
+@router.get("/devices", summary="Devices, by lot, state or family", response_model_by_alias=True)
+def list_devices(
+    request: Request,
+    session: SessionDep,
+    _line: LinePrincipal,
+    page: PageQuery,
+    lot: str | None = None,
+    state: DeviceState | None = None,
+    family: str | None = None,
+) -> Page[DevicePublic]:
+    query = select(DeviceRow).order_by(col(DeviceRow.serial))
+    if lot is not None:
+        query = query.where(DeviceRow.lot == lot)
+    if state is not None:
+        query = query.where(DeviceRow.state == state.value)
+    names = family_names(session)
+    if family is not None:
+        ids = [family_id for family_id, name in names.items() if name == family]
+        query = query.where(col(DeviceRow.family_id).in_(ids))
+    rows, total, links = paginate(session, query, page, request)
+    return Page(
+        items=[DevicePublic.of(row, names[row.family_id]) for row in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+        links=links,
+    )
+
+
+def _public(session: Session, device: DeviceRow) -> DevicePublic:
+    return DevicePublic.of(device, family_names(session)[device.family_id])
+
+
+@router.get("/devices/{serial}", summary="One device", response_model_by_alias=True)
+def get_device(serial: str, session: SessionDep, _line: LinePrincipal) -> DevicePublic:
+    with domain_errors():
+        return _public(session, repository.get_device(session, parse_serial(serial)))
+
+
+@router.post(
+    "/devices/{serial}/release",
+    summary="Release an enrolled device to market (idempotent)",
+    response_model_by_alias=True,
+)
+def release_device(
+    serial: str, session: SessionDep, _line: LinePrincipal, actor: ActorDep, now: NowDep
+) -> DevicePublic:
+    with domain_errors():
+        device, _ = service.release_device(
+            session, parse_serial(serial), actor=actor, now=now, audit=audit.record
+        )
+    return _public(session, device)
+
+
+class LotDeviceResult(BaseModel):
+    serial: str
+    outcome: service.ReleaseOutcome
+    state: DeviceState
+    detail: str
+
+
+class LotRelease(BaseModel):
+    lot: str
+    released: int
+    already_released: int
+    refused: int
+    devices: list[LotDeviceResult]
+
+
+@router.post("/lots/{lot}/release", summary="Release every enrolled device of a lot")
+def release_lot(
+    lot: str, session: SessionDep, _line: LinePrincipal, actor: ActorDep, now: NowDep
+) -> LotRelease:
+    with domain_errors():
+        results = service.release_lot(session, lot, actor=actor, now=now, audit=audit.record)
+    outcomes = [result.outcome for result in results]
+    return LotRelease(
+        lot=lot,
+        released=outcomes.count(service.ReleaseOutcome.RELEASED),
+        already_released=outcomes.count(service.ReleaseOutcome.ALREADY_RELEASED),
+        refused=outcomes.count(service.ReleaseOutcome.REFUSED),
+        devices=[
+            LotDeviceResult(serial=r.serial, outcome=r.outcome, state=r.state, detail=r.detail)
+            for r in results
+        ],
+    )
+
+
+class Decommission(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=500)
+
+
+@router.post(
+    "/devices/{serial}/decommission",
+    summary="Retire a device for good (admin)",
+    response_model_by_alias=True,
+)
+def decommission_device(
+    serial: str,
+    session: SessionDep,
+    _admin: AdminPrincipal,
+    actor: ActorDep,
+    now: NowDep,
+    body: Decommission | None = None,
+) -> DevicePublic:
+    with domain_errors():
+        device = service.decommission(
+            session,
+            parse_serial(serial),
+            actor=actor,
+            now=now,
+            audit=audit.record,
+            reason=body.reason if body else "",
+        )
+    return _public(session, device)
