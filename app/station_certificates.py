@@ -1,0 +1,344 @@
+"""Certificate management with stations over OCPP: field enrollment, renewal, admin commands.
+
+The flow (1.6 Security Whitepaper Ed. 3 "Use cases: certificate management"; OCPP 2.0.1 A02,
+A03, A05, M03, M04):
+
+1. the station sends SignCertificate with a CSR; ``handle_request`` checks it and answers
+   Accepted or Rejected (the decision is the reply);
+2. after the reply went out, the CA signs it and ``SendCertificate`` (CertificateSigned) carries
+   the chain, leaf first;
+3. when the station accepts the chain, older certificates of the station are retired (revoked,
+   reason superseded) and the operator root is installed (InstallCertificate
+   CentralSystemRootCertificate / CSMSRootCertificate) unless GetInstalledCertificateIds shows it;
+4. the station's security profile is raised to 3: OCPP 1.6 ChangeConfiguration
+   ``SecurityProfile`` = 3 (Security Whitepaper 2.4), after which the station reconnects with its
+   certificate and the platform records profile 3. OCPP 2.0.1 raises the profile through
+   SetNetworkProfile + ``OCPPCommCtrlr.NetworkConfigurationPriority`` + Reset (A05), which the
+   command vocabulary does not carry yet: for 2.0.1 the upgrade is recorded as pending in the
+   audit log and the profile stays as it is.
+
+Renewal (A03/A04): ``request_renewals`` sends TriggerCertificateSigning to connected stations
+whose newest certificate expires within the given window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from app import audit
+from app.ca import CertificateAuthority, IssuedCertificate
+from app.ca_tables import CertificateStatus, IssuedCertificateRow
+from app.clock import as_utc, utcnow
+from charging import registry
+from charging.commands import (
+    CertificateHashData,
+    CertificateUse,
+    Command,
+    CommandResult,
+    Configure,
+    DeleteCertificate,
+    GetInstalledCertificateIds,
+    InstallCertificate,
+    SendCertificate,
+    TriggerCertificateSigning,
+)
+from charging.events import CertificateRequested, CertificateSigningUse
+from charging.outcomes import CertificateSigningDecision
+from charging.tables import Station
+from pki import STATION, CARole, CsrRejected, check_csr, load_csr
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[str, Command], Awaitable[CommandResult]]
+PROFILE_3 = 3
+
+
+def profile_upgrade_commands(ocpp_version: str | None) -> tuple[Command, ...]:
+    """What raises a station to security profile 3 in its OCPP version (empty: not possible
+    with the current command vocabulary, i.e. 2.0.1/2.1, which need SetNetworkProfile)."""
+    if ocpp_version is not None and ocpp_version.removeprefix("ocpp") == "1.6":
+        return (Configure("SecurityProfile", str(PROFILE_3)),)
+    return ()
+
+
+def root_is_listed(payload: dict[str, object], root_serial: int) -> bool:
+    """Whether a GetInstalledCertificateIds answer (1.6 or 2.0.1) lists the root's serial."""
+    hashes: list[object] = list(_as_list(payload.get("certificateHashData")))
+    hashes += [
+        entry.get("certificateHashData")
+        for entry in _as_list(payload.get("certificateHashDataChain"))
+        if isinstance(entry, dict)
+    ]
+    for item in hashes:
+        if not isinstance(item, dict):
+            continue
+        try:
+            if int(str(item.get("serialNumber", "")), 16) == root_serial:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _as_list(value: object) -> Iterable[object]:
+    return value if isinstance(value, list) else ()
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentOutcome:
+    """How far the flow got for one CSR."""
+
+    station_id: str
+    serial_hex: str
+    installed: bool
+    root_installed: bool = False
+    profile_raised: bool = False
+    retired: tuple[str, ...] = ()
+
+
+class StationCertificateService:
+    """The async service ``PlatformSink`` calls for ``CertificateRequested`` events."""
+
+    def __init__(
+        self,
+        ca: CertificateAuthority,
+        engine: Engine,
+        send: Send,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.ca = ca
+        self.engine = engine
+        self.send = send
+        self.clock = clock
+        self._tasks: set[asyncio.Task[EnrollmentOutcome | None]] = set()
+        self.outcomes: list[EnrollmentOutcome] = []
+
+    async def handle_request(self, event: CertificateRequested) -> CertificateSigningDecision:
+        """Decide on a station's CSR; when accepted, sign and install it once the reply is out."""
+        actor = audit.Actor(f"station:{event.station_id}", "ocpp")
+        if event.certificate_type is not CertificateSigningUse.CHARGING_STATION:
+            reason = f"{event.certificate_type} certificates are not issued by this platform"
+            await asyncio.to_thread(
+                self.ca.record_refusal, actor, "pki.certificate_refused", event.station_id, reason
+            )
+            return CertificateSigningDecision(accepted=False)
+        try:
+            check_csr(
+                load_csr(event.csr),
+                profile=STATION,
+                expected_common_name=event.station_id,
+                expected_organization=None,
+            )
+        except CsrRejected as exc:
+            await asyncio.to_thread(
+                self.ca.record_refusal,
+                actor,
+                "pki.certificate_refused",
+                event.station_id,
+                exc.reason,
+            )
+            return CertificateSigningDecision(accepted=False)
+        task = asyncio.get_running_loop().create_task(self._complete(event, actor))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return CertificateSigningDecision(accepted=True)
+
+    async def drain(self) -> None:
+        """Wait for every enrollment under way (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _complete(
+        self, event: CertificateRequested, actor: audit.Actor
+    ) -> EnrollmentOutcome | None:
+        await asyncio.sleep(0)  # the CALLRESULT accepting the CSR is written first
+        try:
+            outcome = await self.enroll(event.station_id, event.csr, actor=actor)
+        except Exception:
+            log.exception("certificate enrollment of %s failed", event.station_id)
+            return None
+        self.outcomes.append(outcome)
+        return outcome
+
+    async def enroll(
+        self, station_id: str, csr_pem: str, *, actor: audit.Actor
+    ) -> EnrollmentOutcome:
+        """Sign ``csr_pem``, send the chain, install the root and raise the profile."""
+        issued = await asyncio.to_thread(self._issue, station_id, csr_pem, actor)
+        answer = await self.send(
+            station_id,
+            SendCertificate(issued.chain_pem, CertificateSigningUse.CHARGING_STATION),
+        )
+        if answer.status != "Accepted":
+            await asyncio.to_thread(
+                self.ca.record_refusal,
+                actor,
+                "pki.certificate_not_installed",
+                station_id,
+                f"CertificateSigned answered {answer.status}",
+                serial=issued.serial_hex,
+            )
+            return EnrollmentOutcome(station_id, issued.serial_hex, installed=False)
+        retired = await asyncio.to_thread(self._retire, station_id, issued.serial_hex, actor)
+        root_installed = await self._ensure_root(station_id, actor)
+        raised = await self._raise_profile(station_id, actor)
+        return EnrollmentOutcome(
+            station_id, issued.serial_hex, True, root_installed, raised, tuple(retired)
+        )
+
+    def _issue(self, station_id: str, csr_pem: str, actor: audit.Actor) -> IssuedCertificate:
+        with Session(self.engine) as session:
+            issued = self.ca.issue_station_certificate(
+                session, csr_pem, station_id=station_id, actor=actor, now=self.clock()
+            )
+            session.commit()
+            return issued
+
+    def _retire(self, station_id: str, keep: str, actor: audit.Actor) -> list[str]:
+        with Session(self.engine) as session:
+            retired = self.ca.retire_superseded(
+                session, station_id, keep, actor=actor, now=self.clock()
+            )
+            session.commit()
+            return retired
+
+    async def _ensure_root(self, station_id: str, actor: audit.Actor) -> bool:
+        """Install the operator root unless the station lists it already; True if installed."""
+        root = self.ca.authority(CARole.OPERATOR_ROOT).certificate
+        listed = await self.send(
+            station_id, GetInstalledCertificateIds((CertificateUse.CSMS_ROOT,))
+        )
+        if listed.status == "Accepted" and root_is_listed(listed.payload, root.serial_number):
+            return False
+        answer = await self.send(
+            station_id, InstallCertificate(CertificateUse.CSMS_ROOT, self.ca.root_pem())
+        )
+        outcome = "success" if answer.status == "Accepted" else "failure"
+        await asyncio.to_thread(
+            self._audit, actor, "pki.root_installed", station_id, outcome, status=answer.status
+        )
+        return answer.status == "Accepted"
+
+    async def _raise_profile(self, station_id: str, actor: audit.Actor) -> bool:
+        station = await asyncio.to_thread(self._station, station_id)
+        if station is None or station.security_profile >= PROFILE_3:
+            return False
+        commands = profile_upgrade_commands(station.ocpp_version)
+        if not commands:
+            await asyncio.to_thread(
+                self._audit,
+                actor,
+                "station.security_profile_upgrade_pending",
+                station_id,
+                "failure",
+                reason=f"OCPP {station.ocpp_version} needs SetNetworkProfile (A05)",
+            )
+            return False
+        for command in commands:
+            answer = await self.send(station_id, command)
+            if answer.status != "Accepted":
+                await asyncio.to_thread(
+                    self._audit,
+                    actor,
+                    "station.security_profile_raised",
+                    station_id,
+                    "failure",
+                    status=answer.status,
+                )
+                return False
+        await asyncio.to_thread(self._record_profile, station_id, actor)
+        return True
+
+    def _station(self, station_id: str) -> Station | None:
+        with Session(self.engine, expire_on_commit=False) as session:
+            return session.get(Station, station_id)
+
+    def _record_profile(self, station_id: str, actor: audit.Actor) -> None:
+        with Session(self.engine) as session:
+            registry.raise_security_profile(session, station_id, PROFILE_3)
+            audit.record(
+                session,
+                actor,
+                "station.security_profile_raised",
+                object_type="station",
+                object_id=station_id,
+                profile=PROFILE_3,
+            )
+            session.commit()
+
+    def _audit(
+        self, actor: audit.Actor, action: str, station_id: str, outcome: str, **detail: object
+    ) -> None:
+        with Session(self.engine) as session:
+            audit.record(
+                session,
+                actor,
+                action,
+                object_type="station",
+                object_id=station_id,
+                outcome=outcome,
+                **detail,
+            )
+            session.commit()
+
+    # -- renewal and admin commands ------------------------------------------------------------
+
+    def expiring_stations(self, *, within: timedelta, now: datetime) -> list[str]:
+        """Stations whose newest live certificate expires before ``now + within``."""
+        query = select(IssuedCertificateRow).where(
+            IssuedCertificateRow.profile == STATION.name,
+            IssuedCertificateRow.status == CertificateStatus.ISSUED.value,
+        )
+        newest: dict[str, datetime] = {}
+        with Session(self.engine) as session:
+            for row in session.exec(query).all():
+                if row.station_id is None:
+                    continue
+                not_after = as_utc(row.not_after)
+                newest[row.station_id] = max(not_after, newest.get(row.station_id, not_after))
+        return sorted(sid for sid, not_after in newest.items() if not_after < now + within)
+
+    async def request_renewals(
+        self, *, within: timedelta, is_connected: Callable[[str], bool]
+    ) -> dict[str, str]:
+        """Send TriggerCertificateSigning to connected stations due for renewal; their answers."""
+        due = await asyncio.to_thread(self.expiring_stations, within=within, now=self.clock())
+        answers: dict[str, str] = {}
+        for station_id in filter(is_connected, due):
+            try:
+                result = await self.send(station_id, TriggerCertificateSigning())
+            except Exception as exc:  # offline, timeout, CALLERROR: try again next round
+                answers[station_id] = f"failed: {exc}"
+                continue
+            answers[station_id] = result.status
+        return answers
+
+    async def installed_certificates(
+        self, station_id: str, certificate_types: tuple[CertificateUse, ...] = ()
+    ) -> CommandResult:
+        """GetInstalledCertificateIds (1.6 needs exactly one type)."""
+        return await self.send(station_id, GetInstalledCertificateIds(certificate_types))
+
+    async def delete_certificate(
+        self, station_id: str, hash_data: CertificateHashData, *, actor: audit.Actor
+    ) -> CommandResult:
+        """DeleteCertificate, audited with the station's answer."""
+        answer = await self.send(station_id, DeleteCertificate(hash_data))
+        await asyncio.to_thread(
+            self._audit,
+            actor,
+            "pki.station_certificate_deleted",
+            station_id,
+            "success" if answer.status == "Accepted" else "failure",
+            serial=hash_data.serial_number,
+            status=answer.status,
+        )
+        return answer
