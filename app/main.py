@@ -5,7 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from app import problems
-from app.api import audit_log, commands, health, oauth, pki, users
+from app.api import (
+    audit_log,
+    commands,
+    health,
+    id_tokens,
+    oauth,
+    pki,
+    stations,
+    transactions,
+    users,
+)
 from app.identity.service import AccountError
 from app.middleware import RequestGuard
 from app.platform import Platform, build_platform
@@ -28,6 +38,16 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         ],
     )
     app.add_middleware(RequestGuard, max_body_bytes=platform.settings.max_body_bytes)
-    for module in (health, oauth, users, audit_log, commands, pki):
+    for module in (
+        health,
+        oauth,
+        users,
+        audit_log,
+        commands,
+        pki,
+        stations,
+        transactions,
+        id_tokens,
+    ):
         app.include_router(module.router)
     return app
