@@ -219,8 +219,6 @@ class CommandBus(Protocol):
         self, station_id: str, command: Command, *, timeout: float | None = None
     ) -> CommandResult: ...
 
-    def is_connected(self, station_id: str) -> bool: ...
-
 
 class LocalCommandBus:
     """The bus of a single process: the gateway in this process holds every connection."""

@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import uvicorn
+from redis.asyncio import Redis
 
 from app.clock import utcnow
+from app.command_bus import EdgeRelay, RedisCommandBus
 from app.edge import LocalCommandBus, PlatformGatekeeper, PlatformSink, station_passwords
 from app.main import create_app
 from app.platform import Platform
@@ -67,13 +69,21 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
             call_timeout=settings.command_timeout, max_frame_bytes=settings.max_ocpp_frame_bytes
         ),
     )
+    relay: EdgeRelay | None = None
     try:
+        if settings.redis_url:
+            relay = EdgeRelay(Redis.from_url(settings.redis_url), gateway)
+            await relay.start()
+            sink.listeners.append(relay.on_connection)
         server = await gateway.listen(settings.ocpp_host, settings.ocpp_port)
         platform.commands = LocalCommandBus(gateway)
         yield Edge(gateway, core, sink, gatekeeper, Gateway.port_of(server))
     finally:
         platform.commands = None
         await gateway.close()
+        if relay is not None:
+            await relay.aclose()
+            await relay.redis.aclose()
         await core.aclose()
 
 
@@ -86,6 +96,12 @@ async def running_api(platform: Platform) -> AsyncIterator[uvicorn.Server]:
         log_level="warning",
     )
     server = uvicorn.Server(config)
+    redis = None
+    if platform.commands is None and platform.settings.redis_url:
+        redis = Redis.from_url(platform.settings.redis_url)
+        platform.commands = RedisCommandBus(
+            redis, default_timeout=platform.settings.command_timeout
+        )
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:
@@ -97,6 +113,9 @@ async def running_api(platform: Platform) -> AsyncIterator[uvicorn.Server]:
     finally:
         server.should_exit = True
         await task
+        if redis is not None:
+            platform.commands = None
+            await redis.aclose()
 
 
 def bound_port(server: uvicorn.Server) -> int:
