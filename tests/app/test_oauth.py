@@ -260,7 +260,7 @@ def test_a_refresh_token_spent_concurrently_succeeds_exactly_once(
         ).json()
 
     def spend(_: int) -> int:
-        with httpx.Client(base_url=live_server.url) as http:
+        with httpx.Client(base_url=live_server.url, timeout=60) as http:
             return http.post(
                 "/oauth/token",
                 data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
