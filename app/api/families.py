@@ -6,12 +6,13 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from app import audit
 from app.api.factory import domain_errors
 from app.api.pagination import Page, PageQuery, paginate
 from app.deps import ActorDep, AdminPrincipal, SessionDep
+from app.problems import not_found
 from enrollment import repository
 from enrollment.identifiers import MacRange, format_mac
 from enrollment.tables import HardwareFamilyRow, MacRangeRow
@@ -63,6 +64,13 @@ class FamilyUpdate(BaseModel):
     default_channel: str | None = Field(default=None, min_length=1, max_length=32, pattern=_NAME)
 
 
+def _family(session: Session, name: str) -> HardwareFamilyRow:
+    family = repository.family_by_name(session, name)
+    if family is None:
+        raise not_found(f"hardware family {name!r}")
+    return family
+
+
 @router.get("/families", summary="Hardware families (admin)", response_model_by_alias=True)
 def list_families(
     request: Request, session: SessionDep, _admin: AdminPrincipal, page: PageQuery
@@ -95,8 +103,7 @@ def create_family(
 
 @router.get("/families/{name}", summary="One hardware family", response_model_by_alias=True)
 def get_family(name: str, session: SessionDep, _admin: AdminPrincipal) -> FamilyPublic:
-    with domain_errors():
-        return FamilyPublic.of(repository.get_family(session, name))
+    return FamilyPublic.of(_family(session, name))
 
 
 @router.patch(
@@ -105,8 +112,7 @@ def get_family(name: str, session: SessionDep, _admin: AdminPrincipal) -> Family
 def update_family(
     name: str, body: FamilyUpdate, session: SessionDep, _admin: AdminPrincipal, actor: ActorDep
 ) -> FamilyPublic:
-    with domain_errors():
-        family = repository.get_family(session, name)
+    family = _family(session, name)
     changes = body.model_dump(exclude_none=True)
     for field, value in changes.items():
         setattr(family, field, value)
@@ -119,6 +125,7 @@ def update_family(
 def delete_family(
     name: str, session: SessionDep, _admin: AdminPrincipal, actor: ActorDep
 ) -> Response:
+    _family(session, name)
     with domain_errors():
         repository.delete_family(session, name)
     audit.record(session, actor, "family.delete", object_type="family", object_id=name)

@@ -29,7 +29,9 @@ def stock_line(platform: Platform, mac_range: str = RANGE, family: str = FAMILY)
         session.commit()
 
 
-def line_headers(platform: Platform, client: TestClient, role: str = "manufacturing") -> dict[str, str]:
+def line_headers(
+    platform: Platform, client: TestClient, role: str = "manufacturing"
+) -> dict[str, str]:
     issued = make_client(platform, role, name=f"line-{role}")
     response = client.post(
         "/oauth/token",
