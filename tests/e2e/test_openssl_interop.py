@@ -100,7 +100,11 @@ class TlsGateway:
     def revoke(self, serial_hex: str) -> None:
         with Session(self.platform.engine) as session:
             self.platform.ca.revoke(
-                session, serial_hex, RevocationReason.KEY_COMPROMISE, actor=Actor("test"), now=NOW
+                session,
+                serial_hex,
+                RevocationReason.KEY_COMPROMISE,
+                actor=Actor("test"),
+                now=datetime.now(UTC),
             )
             session.commit()
 
