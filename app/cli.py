@@ -221,3 +221,7 @@ def has_admin(platform: Platform) -> bool:
     with Session(platform.engine) as session:
         users = session.exec(select(User).where(User.disabled == False)).all()  # noqa: E712
         return any("admin" in u.role_list for u in users)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
