@@ -14,6 +14,7 @@ from app.clock import utcnow
 from app.command_bus import EdgeRelay, RedisCommandBus
 from app.edge import LocalCommandBus, PlatformGatekeeper, PlatformSink, station_passwords
 from app.main import create_app
+from app.owners import sync as owners_sync
 from app.platform import Platform
 from charging.async_core import AsyncChargingCore
 from charging.events import Event
@@ -59,6 +60,7 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
     )
     await core.start()
     sink = PlatformSink(CoreAdapter(core))
+    owners_sync.attach(platform, sink)
     gatekeeper = PlatformGatekeeper(
         platform.engine, passwords, auto_register=settings.auto_register_stations
     )

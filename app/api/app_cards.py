@@ -1,0 +1,99 @@
+"""RFID cards: owners and co-owners register them; stations get them by ``SendLocalList``.
+
+``POST /cards`` grants a card (the caller's, or a member's they name) on every station where the
+caller may register cards and the holder is a member, and pushes the differential update to
+the stations online before answering; offline stations get it when they connect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.app_common import AppUser, owner_errors
+from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
+from app.owners import access, cards, sync
+from app.owners.errors import BadInput
+from charging.events import IdTokenType
+
+router = APIRouter(prefix="/api/v1/app", tags=["app: cards"])
+
+CARD_TYPES = (IdTokenType.ISO14443, IdTokenType.ISO15693, IdTokenType.KEY_CODE, IdTokenType.LOCAL)
+
+
+class CardBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id_token: str = Field(
+        min_length=1, max_length=20, pattern=r"^[A-Za-z0-9._-]+$", description="the card's UID"
+    )
+    type: IdTokenType = IdTokenType.ISO14443
+    holder_user_id: str | None = Field(default=None, max_length=36)
+
+
+class CardPublic(BaseModel):
+    id_token: str
+    type: str
+    holder_user_id: str | None
+    status: str
+    stations: list[str]
+
+
+def _public(card: cards.Card) -> CardPublic:
+    return CardPublic(
+        id_token=card.value,
+        type=card.type,
+        holder_user_id=card.holder_user_id,
+        status=card.status,
+        stations=list(card.stations),
+    )
+
+
+@router.post("/cards", status_code=201, summary="Register an RFID card")
+async def register_card(
+    body: CardBody,
+    user: AppUser,
+    platform: PlatformDep,
+    session: SessionDep,
+    actor: ActorDep,
+    now: NowDep,
+) -> CardPublic:
+    with owner_errors():
+        if body.type not in CARD_TYPES:
+            raise BadInput("invalid-card-type", f"cards are one of {[t.value for t in CARD_TYPES]}")
+        access.require_verified(session, user.subject)
+        card, changed = cards.register(
+            session,
+            registrar_id=user.subject,
+            value=body.id_token,
+            token_type=body.type.value,
+            holder_id=body.holder_user_id,
+            actor=actor,
+            now=now,
+        )
+    session.commit()
+    await sync.push_many(platform, changed)
+    return _public(card)
+
+
+@router.get("/cards", summary="Cards the caller holds or manages")
+def list_cards(user: AppUser, session: SessionDep) -> dict[str, Any]:
+    items = [_public(c).model_dump() for c in cards.cards_for(session, user.subject)]
+    return {"items": items, "total": len(items)}
+
+
+@router.delete("/cards/{id_token}", status_code=204, summary="Withdraw a card")
+async def remove_card(
+    id_token: str,
+    user: AppUser,
+    platform: PlatformDep,
+    session: SessionDep,
+    actor: ActorDep,
+) -> Response:
+    with owner_errors():
+        changed = cards.remove(session, caller_id=user.subject, value=id_token, actor=actor)
+    session.commit()
+    await sync.push_many(platform, changed)
+    return Response(status_code=204)

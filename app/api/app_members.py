@@ -1,0 +1,152 @@
+"""Co-owners and guests: invitations by e-mail, acceptance, the member list, removal.
+
+Owners invite co-owners and guests, co-owners invite guests (``enrollment.invitations``). The
+invitation link carries a single-use token valid 7 days. Accepting needs a logged-in user whose
+address is the invited one (403 otherwise); unknown or forged tokens answer 404, used, expired
+and revoked ones 410. Removing a member revokes their certificates and cards on the station and
+pushes the new local list to it before answering.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.app_common import AppUser, MailerDep, link, owner_errors, send_later
+from app.api.app_stations import station_public
+from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
+from app.identity.tables import User
+from app.mail import Mail
+from app.owners import access, members, sync
+from app.owners.errors import NotVisible
+from enrollment.invitations import Permission, Role
+
+router = APIRouter(prefix="/api/v1/app", tags=["app: members"])
+
+
+class InvitationBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=254)
+    role: Role
+
+
+class AcceptBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=256)
+
+
+class InvitationPublic(BaseModel):
+    id: int
+    station: str
+    email: str
+    role: str
+    expires_at: datetime
+
+
+class MemberPublic(BaseModel):
+    user_id: str
+    email: str
+    role: str
+    since: datetime
+
+
+@router.post("/stations/{serial}/invitations", status_code=201, summary="Invite by e-mail")
+def invite(
+    serial: str,
+    body: InvitationBody,
+    user: AppUser,
+    platform: PlatformDep,
+    session: SessionDep,
+    actor: ActorDep,
+    now: NowDep,
+    mailer: MailerDep,
+    background: BackgroundTasks,
+) -> InvitationPublic:
+    with owner_errors():
+        inviter = access.require_permission(
+            session, serial, user.subject, Permission.INVITE_MEMBERS
+        )
+        access.require_verified(session, user.subject)
+        token, row = members.invite(session, inviter, body.email, body.role, actor=actor, now=now)
+    session.commit()
+    assert row.id is not None
+    role_text = "a co-owner" if row.role == Role.CO_OWNER.value else "a guest"
+    background.add_task(
+        send_later,
+        mailer,
+        Mail(
+            row.email,
+            f"You are invited to charging station {row.station_serial}",
+            f"You are invited as {role_text} of charging station {row.station_serial}.\n"
+            "Log in to the Chargeline app with this address (or sign up) and open this link "
+            f"within 7 days:\n{link(platform, '/app/invitations/accept', token)}\n",
+        ),
+    )
+    return InvitationPublic(
+        id=row.id,
+        station=row.station_serial,
+        email=row.email,
+        role=row.role,
+        expires_at=row.expires_at,
+    )
+
+
+@router.post("/invitations/accept", summary="Accept an invitation", response_model_by_alias=True)
+def accept(
+    body: AcceptBody,
+    user: AppUser,
+    platform: PlatformDep,
+    session: SessionDep,
+    actor: ActorDep,
+    now: NowDep,
+) -> Any:
+    with owner_errors():
+        row = session.get(User, user.subject)
+        if row is None:
+            raise NotVisible("user")
+        joined = members.accept(session, body.token, row, actor=actor, now=now)
+    sync.runtime(platform).hub.invalidate(user.subject)
+    return station_public(session, joined.station_serial, joined.role).model_dump(by_alias=True)
+
+
+@router.get("/stations/{serial}/members", summary="Members of the station")
+def list_members(serial: str, user: AppUser, session: SessionDep) -> dict[str, Any]:
+    with owner_errors():
+        found = access.require_permission(session, serial, user.subject, Permission.INVITE_MEMBERS)
+    items = [
+        MemberPublic(user_id=m.user_id, email=m.email, role=m.role, since=m.since)
+        for m in members.members(session, found.station_serial)
+    ]
+    return {"items": [i.model_dump(mode="json") for i in items], "total": len(items)}
+
+
+@router.delete(
+    "/stations/{serial}/members/{user_id}",
+    status_code=204,
+    summary="Remove a member (or leave): cards, certificates and access end at once",
+)
+async def remove_member(
+    serial: str,
+    user_id: str,
+    user: AppUser,
+    platform: PlatformDep,
+    session: SessionDep,
+    actor: ActorDep,
+    now: NowDep,
+) -> Response:
+    with owner_errors():
+        remover = access.require_member(session, serial, user.subject)
+        if user_id != user.subject:
+            remover = access.require_permission(
+                session, serial, user.subject, Permission.REMOVE_MEMBERS
+            )
+        members.remove(session, remover, user_id, ca=platform.ca, actor=actor, now=now)
+    session.commit()
+    sync.runtime(platform).hub.invalidate(user_id)
+    await sync.push_local_list(platform, remover.station_serial)
+    return Response(status_code=204)

@@ -1,0 +1,172 @@
+"""RFID cards: registered by owners and co-owners, granted per station, pushed as local lists.
+
+A card is an ``id_tokens`` row whose ``owner_user_id`` is its holder (the registrar, or a member
+they name). Registering grants it on every station where the registrar may register cards and
+the holder is a member. Each grant or withdrawal bumps that station's local-list version
+(:mod:`app.owners.local_list`). A card left with no grant is set ``Invalid``, so Authorize
+refuses it online as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from app import audit
+from app.owners import local_list
+from app.owners.access import stations_with, visible_stations
+from app.owners.errors import Conflict, NotAllowed, NotVisible
+from app.owners.tables import CardGrant
+from charging.tables import IdTokenRow
+from enrollment.invitations import Permission
+
+INVALID = "Invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    value: str
+    type: str
+    holder_user_id: str | None
+    status: str
+    stations: tuple[str, ...]
+
+
+def _card(session: Session, row: IdTokenRow, shown: set[str] | None = None) -> Card:
+    grants = session.exec(select(CardGrant).where(CardGrant.id_token == row.value)).all()
+    serials = sorted(g.station_serial for g in grants if shown is None or g.station_serial in shown)
+    return Card(row.value, row.type, row.owner_user_id, row.status, tuple(serials))
+
+
+def register(
+    session: Session,
+    *,
+    registrar_id: str,
+    value: str,
+    token_type: str,
+    holder_id: str | None,
+    actor: audit.Actor,
+    now: datetime,
+) -> tuple[Card, list[str]]:
+    """Register a card and grant it; the card and the stations whose list changed.
+
+    Raises:
+        NotAllowed (the registrar may register cards nowhere), NotVisible (the holder shares
+        no such station with the registrar), Conflict (``card-taken``: another holder's card).
+    """
+    holder = holder_id or registrar_id
+    allowed = stations_with(session, registrar_id, Permission.REGISTER_RFID)
+    if not allowed:
+        raise NotAllowed("only owners and co-owners register cards")
+    targets = [s for s in allowed if s in visible_stations(session, holder)]
+    if not targets:
+        raise NotVisible("user")
+    row = session.exec(select(IdTokenRow).where(IdTokenRow.value == value)).first()
+    if row is not None and row.owner_user_id != holder:
+        raise Conflict("card-taken", "this card is registered to someone else")
+    if row is None:
+        row = IdTokenRow(value=value, type=token_type, owner_user_id=holder, created_at=now)
+    row.status = local_list.ACCEPTED
+    session.add(row)
+    session.flush()
+    changed = []
+    for serial in targets:
+        if _grant(session, row, serial, registrar_id, now):
+            changed.append(serial)
+    audit.record(
+        session, actor, "card.register", object_type="id_token", object_id=value, stations=changed
+    )
+    return _card(session, row), changed
+
+
+def _grant(session: Session, row: IdTokenRow, serial: str, registrar: str, now: datetime) -> bool:
+    exists = session.exec(
+        select(CardGrant).where(CardGrant.id_token == row.value, CardGrant.station_serial == serial)
+    ).first()
+    if exists is not None:
+        return False
+    session.add(
+        CardGrant(
+            id_token=row.value, station_serial=serial, registered_by=registrar, created_at=now
+        )
+    )
+    local_list.record_change(session, serial, row.value, row.type, added=True)
+    return True
+
+
+def withdraw(session: Session, row: IdTokenRow, serials: Sequence[str]) -> list[str]:
+    """Withdraw the card from ``serials``; invalidate it when no grant is left."""
+    changed = []
+    for grant in session.exec(select(CardGrant).where(CardGrant.id_token == row.value)).all():
+        if grant.station_serial in serials:
+            session.delete(grant)
+            local_list.record_change(
+                session, grant.station_serial, row.value, row.type, added=False
+            )
+            changed.append(grant.station_serial)
+    session.flush()
+    if session.exec(select(CardGrant).where(CardGrant.id_token == row.value)).first() is None:
+        row.status = INVALID
+        session.add(row)
+    return changed
+
+
+def remove(session: Session, *, caller_id: str, value: str, actor: audit.Actor) -> list[str]:
+    """The holder removes their card everywhere; an owner or co-owner from their stations.
+
+    Raises:
+        NotVisible: the caller neither holds the card nor manages a station it is granted on.
+    """
+    row = session.exec(select(IdTokenRow).where(IdTokenRow.value == value)).first()
+    if row is None:
+        raise NotVisible("card")
+    granted = {g.station_serial for g in _grants(session, value)}
+    if row.owner_user_id == caller_id:
+        serials = sorted(granted)
+    else:
+        serials = sorted(granted & set(stations_with(session, caller_id, Permission.REGISTER_RFID)))
+        if not serials:
+            raise NotVisible("card")
+    changed = withdraw(session, row, serials)
+    audit.record(
+        session, actor, "card.remove", object_type="id_token", object_id=value, stations=changed
+    )
+    return changed
+
+
+def _grants(session: Session, value: str) -> Sequence[CardGrant]:
+    return session.exec(select(CardGrant).where(CardGrant.id_token == value)).all()
+
+
+def cut_off(session: Session, serial: str, user_id: str) -> list[str]:
+    """Withdraw every card the user holds from the station; the card values."""
+    rows = session.exec(
+        select(IdTokenRow)
+        .join(CardGrant, col(CardGrant.id_token) == col(IdTokenRow.value))
+        .where(IdTokenRow.owner_user_id == user_id, CardGrant.station_serial == serial)
+    ).all()
+    for row in rows:
+        withdraw(session, row, [serial])
+    return [row.value for row in rows]
+
+
+def cards_for(session: Session, user_id: str) -> list[Card]:
+    """Cards the user holds, and cards on the stations where they manage cards."""
+    managed = set(stations_with(session, user_id, Permission.REGISTER_RFID))
+    values = set(
+        session.exec(select(IdTokenRow.value).where(IdTokenRow.owner_user_id == user_id)).all()
+    )
+    if managed:
+        values |= set(
+            session.exec(
+                select(CardGrant.id_token).where(col(CardGrant.station_serial).in_(managed))
+            ).all()
+        )
+    rows = session.exec(
+        select(IdTokenRow).where(col(IdTokenRow.value).in_(values)).order_by(col(IdTokenRow.value))
+    ).all()
+    visible = visible_stations(session, user_id)
+    return [_card(session, row, visible) for row in rows]

@@ -1,0 +1,114 @@
+"""Charging from the app: the user's app token, and who sees which charging sessions.
+
+Remote starts carry the user's app token: an ``id_tokens`` row of type ``Central`` held by the
+user (made on first use, 20 characters so that OCPP 1.6 idTag fits), so the core authorizes
+and attributes the session. A session is the user's when its id token is one they hold (app
+token or card). Guests see their own sessions on the stations they may use; owners and
+co-owners see every session on their stations. Energy and curve follow ``charging.energy``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, false, or_
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from app.owners.access import memberships_of
+from app.owners.errors import NotVisible
+from charging.energy import CurvePoint, charging_curve, energy_wh
+from charging.events import IdTokenType, MeterSample
+from charging.tables import IdTokenRow, MeterSampleRow, Transaction, as_utc
+from enrollment.invitations import Permission, Role, has_permission
+
+APP_TOKEN_PREFIX = "APP"
+
+
+def app_token(session: Session, user_id: str) -> str:
+    """The user's app id token (created on first use)."""
+    row = session.exec(
+        select(IdTokenRow).where(
+            IdTokenRow.owner_user_id == user_id, IdTokenRow.type == IdTokenType.CENTRAL.value
+        )
+    ).first()
+    if row is None:
+        row = IdTokenRow(
+            value=APP_TOKEN_PREFIX + secrets.token_hex(9).upper()[:17],
+            type=IdTokenType.CENTRAL.value,
+            owner_user_id=user_id,
+        )
+        session.add(row)
+        session.flush()
+    return row.value
+
+
+def tokens_of(session: Session, user_id: str) -> list[str]:
+    return list(
+        session.exec(select(IdTokenRow.value).where(IdTokenRow.owner_user_id == user_id)).all()
+    )
+
+
+def visible_filter(session: Session, user_id: str) -> ColumnElement[bool]:
+    """A WHERE clause selecting the transactions the user may see."""
+    everything, own_only = [], []
+    for m in memberships_of(session, user_id):
+        if has_permission(Role(m.role), Permission.SEE_ALL_SESSIONS):
+            everything.append(m.station_serial)
+        elif has_permission(Role(m.role), Permission.SEE_OWN_SESSIONS):
+            own_only.append(m.station_serial)
+    tokens = tokens_of(session, user_id)
+    clauses: list[ColumnElement[bool]] = []
+    if everything:
+        clauses.append(col(Transaction.station_id).in_(everything))
+    if own_only and tokens:
+        clauses.append(
+            and_(col(Transaction.station_id).in_(own_only), col(Transaction.id_token).in_(tokens))
+        )
+    return or_(*clauses) if clauses else false()
+
+
+def visible_transaction(session: Session, user_id: str, transaction_id: int) -> Transaction:
+    """Raises :class:`NotVisible`."""
+    found = session.exec(
+        select(Transaction).where(
+            col(Transaction.id) == transaction_id, visible_filter(session, user_id)
+        )
+    ).first()
+    if found is None:
+        raise NotVisible("charging session")
+    return found
+
+
+def is_own(session: Session, user_id: str, transaction: Transaction) -> bool:
+    return transaction.id_token is not None and transaction.id_token in tokens_of(session, user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDetail:
+    transaction: Transaction
+    energy_wh: float | None
+    curve: list[CurvePoint]
+
+
+def samples(session: Session, transaction_id: int) -> Sequence[MeterSample]:
+    rows = session.exec(
+        select(MeterSampleRow)
+        .where(MeterSampleRow.transaction_id == transaction_id)
+        .order_by(col(MeterSampleRow.timestamp))
+    ).all()
+    return [
+        MeterSample(as_utc(r.timestamp), r.measurand, r.value, r.unit, r.phase, r.context)
+        for r in rows
+    ]
+
+
+def detail(session: Session, transaction: Transaction) -> SessionDetail:
+    assert transaction.id is not None
+    kept = samples(session, transaction.id)
+    energy = transaction.energy_wh
+    if energy is None:
+        energy = energy_wh(transaction.meter_start_wh, transaction.meter_stop_wh, kept)
+    return SessionDetail(transaction, energy, charging_curve(kept))
