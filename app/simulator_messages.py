@@ -72,7 +72,7 @@ def _sampled(reading: Reading, context: str, *, strings: bool) -> list[dict[str,
     """Energy register, power, per-phase current and voltage, and SoC of one instant."""
 
     def value(number: float) -> Any:
-        return f"{number:g}" if strings else number
+        return str(round(number, 3)) if strings else number
 
     def sample(measurand: str, number: float, unit: str, **more: str) -> dict[str, Any]:
         entry: dict[str, Any] = {"value": value(number), "context": context}

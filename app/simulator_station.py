@@ -183,8 +183,7 @@ class SimulatedStation:
             for future in self._pending.values():
                 future.cancel()
             await ws.close()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.gather(behaviour, reader, *self._tasks, return_exceptions=True)
+            await asyncio.gather(behaviour, reader, *self._tasks, return_exceptions=True)
             self._tasks.clear()
             self._running.clear()
             self.state.sessions.clear()
