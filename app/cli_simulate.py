@@ -68,7 +68,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def config_from(args: argparse.Namespace) -> FleetConfig:
     """Raises SimulatorError for options that cannot work together."""
-    password, passwords = args.password, {}
+    password: str | None = args.password
+    passwords: dict[str, str] = {}
     if args.password_file is not None:
         password, passwords = read_password_file(args.password_file)
     return FleetConfig(
