@@ -148,10 +148,10 @@ def _error(line: int, serial: str, code: str, message: str) -> ImportRow:
 async def _file_bytes(request: Request) -> bytes:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type.startswith("multipart/"):
-        form = await request.form()
-        for value in form.values():
-            if isinstance(value, UploadFile):
-                return await value.read()
+        async with request.form() as form:
+            for value in form.values():
+                if isinstance(value, UploadFile):
+                    return await value.read()
         raise Problem(422, "validation-error", "the upload holds no file")
     if content_type not in ("text/csv", "application/octet-stream"):
         raise Problem(415, "unsupported-media-type", "send the file as text/csv or multipart")
