@@ -21,3 +21,7 @@ async def gateway() -> AsyncIterator[RunningGateway]:
     yield RunningGateway(gateway, sink, f"ws://127.0.0.1:{Gateway.port_of(server)}")
     await gateway.close()
     await asyncio.sleep(0)
+
+
+# The platform in-process (edge with the real core, and the API) for the end-to-end test.
+from tests.e2e.conftest import running  # noqa: E402, F401
