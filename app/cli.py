@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     client.set_defaults(handler=_create_client)
     add_simulate_command(sub)
+    from app.cli_pki import add_pki_commands
+
+    add_pki_commands(sub)
     return parser
 
 

@@ -84,6 +84,19 @@ class PlatformGatekeeper:
             if station is None:
                 return self._unknown(session, request, now)
             admission = self._check(station, request, now)
+            if admission.accepted and admission.profile > station.security_profile:
+                # A valid station certificate proves the station was enrolled: from now on it
+                # is held to profile 3 (OCPP 2.0.1 A00.FR.604: never lowered again).
+                registry.raise_security_profile(session, station.id, int(admission.profile))
+                audit.record(
+                    session,
+                    audit.Actor(f"station:{station.id}", request.remote),
+                    "station.security_profile_raised",
+                    object_type="station",
+                    object_id=station.id,
+                    profile=int(admission.profile),
+                )
+                session.commit()
             if not admission.accepted:
                 audit.record(
                     session,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import uvicorn
 from redis.asyncio import Redis
@@ -16,11 +18,16 @@ from app.edge import LocalCommandBus, PlatformGatekeeper, PlatformSink, station_
 from app.main import create_app
 from app.owners import sync as owners_sync
 from app.platform import Platform
+from app.station_certificates import StationCertificateService
+from app.tls import gateway_ssl_context
 from charging.async_core import AsyncChargingCore
+from charging.commands import Command, CommandResult
 from charging.events import Event
 from charging.outcomes import Decision
 from charging.service import ChargingCore
 from ocpp_edge.server import Gateway, GatewayOptions
+
+log = logging.getLogger(__name__)
 
 
 class CoreAdapter:
@@ -45,13 +52,20 @@ class Edge:
     core: AsyncChargingCore
     sink: PlatformSink
     gatekeeper: PlatformGatekeeper
+    certificates: StationCertificateService
     ocpp_port: int
+    ocpp_tls_port: int
+
+
+RENEWAL_CHECK_S = 6 * 3600
+RENEW_WITHIN = timedelta(days=30)
 
 
 @contextlib.asynccontextmanager
 async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
-    """Start the gateway on the OCPP port with the charging core behind it."""
+    """Start the gateway (plain and TLS ports) with the charging core and the CA behind it."""
     settings = platform.settings
+    await asyncio.to_thread(platform.ca.initialize, now=utcnow())
     passwords = station_passwords()
     core = AsyncChargingCore(
         ChargingCore(
@@ -59,10 +73,19 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
         )
     )
     await core.start()
-    sink = PlatformSink(CoreAdapter(core))
+    gateway_ref: list[Gateway] = []
+
+    async def send(station_id: str, command: Command) -> CommandResult:
+        return await gateway_ref[0].send(station_id, command)
+
+    certificates = StationCertificateService(platform.ca, platform.engine, send)
+    sink = PlatformSink(CoreAdapter(core), certificate_requests=certificates.handle_request)
     owners_sync.attach(platform, sink)
     gatekeeper = PlatformGatekeeper(
-        platform.engine, passwords, auto_register=settings.auto_register_stations
+        platform.engine,
+        passwords,
+        auto_register=settings.auto_register_stations,
+        certificates=platform.ca,
     )
     gateway = Gateway(
         gatekeeper,
@@ -71,22 +94,60 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
             call_timeout=settings.command_timeout, max_frame_bytes=settings.max_ocpp_frame_bytes
         ),
     )
+    gateway_ref.append(gateway)
+
+    async def cut_off(station_id: str) -> None:
+        await gateway.disconnect(station_id, "certificate revoked")
+
+    platform.ca.on_revoked = cut_off
     relay: EdgeRelay | None = None
+    background: list[asyncio.Task[None]] = []
     try:
         if settings.redis_url:
             relay = EdgeRelay(Redis.from_url(settings.redis_url), gateway)
             await relay.start()
             sink.listeners.append(relay.on_connection)
-        server = await gateway.listen(settings.ocpp_host, settings.ocpp_port)
+        plain = await gateway.listen(settings.ocpp_host, settings.ocpp_port)
+        context = await asyncio.to_thread(gateway_ssl_context, platform.ca)
+        tls = await gateway.listen(settings.ocpp_host, settings.ocpp_tls_port, context)
         platform.commands = LocalCommandBus(gateway)
-        yield Edge(gateway, core, sink, gatekeeper, Gateway.port_of(server))
+        background.append(asyncio.create_task(platform.ca.watch_revocations()))
+        background.append(asyncio.create_task(_renew_periodically(certificates, gateway)))
+        yield Edge(
+            gateway,
+            core,
+            sink,
+            gatekeeper,
+            certificates,
+            Gateway.port_of(plain),
+            Gateway.port_of(tls),
+        )
     finally:
         platform.commands = None
+        platform.ca.on_revoked = None
+        for task in background:
+            task.cancel()
+        for task in background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await certificates.drain()
         await gateway.close()
         if relay is not None:
             await relay.aclose()
             await relay.redis.aclose()
         await core.aclose()
+
+
+async def _renew_periodically(certificates: StationCertificateService, gateway: Gateway) -> None:
+    """Ask connected stations whose certificate ends within 30 days for a new CSR."""
+    while True:
+        try:
+            await certificates.request_renewals(
+                within=RENEW_WITHIN, is_connected=gateway.is_connected
+            )
+        except Exception:
+            log.exception("certificate renewal round failed")
+        await asyncio.sleep(RENEWAL_CHECK_S)
 
 
 @contextlib.asynccontextmanager

@@ -11,7 +11,12 @@ from app.roles import bound_port, running_api, running_edge
 
 
 def banner(
-    platform: Platform, *, api_port: int | None, ocpp_port: int | None, has_admin: bool
+    platform: Platform,
+    *,
+    api_port: int | None,
+    ocpp_port: int | None,
+    has_admin: bool,
+    ocpp_tls_port: int | None = None,
 ) -> str:
     s = platform.settings
     api = s.public_url or f"http://{s.api_host}:{api_port}"
@@ -24,6 +29,8 @@ def banner(
         ]
     if ocpp_port is not None:
         lines.append(f"  OCPP (ws)       ws://{s.ocpp_host}:{ocpp_port}/ocpp/{{station_id}}")
+    if ocpp_tls_port is not None:
+        lines.append(f"  OCPP (wss)      wss://{s.ocpp_host}:{ocpp_tls_port}/ocpp/{{station_id}}")
     lines += [
         f"  database        {platform.engine.url.render_as_string()}",
         f"  data directory  {s.data_dir}",
@@ -55,6 +62,7 @@ async def run(
                     platform,
                     api_port=bound_port(server),
                     ocpp_port=running.ocpp_port,
+                    ocpp_tls_port=running.ocpp_tls_port,
                     has_admin=has_admin(platform),
                 ),
                 flush=True,
@@ -63,7 +71,13 @@ async def run(
     elif edge:
         async with running_edge(platform) as running:
             print(
-                banner(platform, api_port=None, ocpp_port=running.ocpp_port, has_admin=True),
+                banner(
+                    platform,
+                    api_port=None,
+                    ocpp_port=running.ocpp_port,
+                    ocpp_tls_port=running.ocpp_tls_port,
+                    has_admin=True,
+                ),
                 flush=True,
             )
             await stop.wait()
