@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_pki import add_pki_commands
 
     add_pki_commands(sub)
+    from app.cli_devices import add_device_commands
+
+    add_device_commands(sub)
     return parser
 
 
