@@ -58,7 +58,12 @@ def basic(station_id: str, password: str = STATION_PASSWORD) -> dict[str, str]:
 @pytest.fixture
 async def running(tmp_path: Path, database_url: str) -> AsyncIterator[RunningPlatform]:
     settings = make_settings(
-        tmp_path, database_url, ocpp_port=0, ocpp_tls_port=0, command_timeout=1.0, heartbeat_interval=60
+        tmp_path,
+        database_url,
+        ocpp_port=0,
+        ocpp_tls_port=0,
+        command_timeout=1.0,
+        heartbeat_interval=60,
     )
     platform = build_platform(settings)
     async with running_edge(platform) as edge, running_api(platform) as api:

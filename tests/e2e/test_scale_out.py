@@ -24,7 +24,12 @@ async def test_the_api_reaches_a_station_held_by_another_process(
     from websockets.asyncio.client import connect
 
     settings = make_settings(
-        tmp_path, database_url, ocpp_port=0, ocpp_tls_port=0, command_timeout=2.0, redis_url=REDIS_URL
+        tmp_path,
+        database_url,
+        ocpp_port=0,
+        ocpp_tls_port=0,
+        command_timeout=2.0,
+        redis_url=REDIS_URL,
     )
     edge_platform, api_platform = build_platform(settings), build_platform(settings)
     async with running_edge(edge_platform) as edge, running_api(api_platform) as api:
