@@ -111,6 +111,7 @@ async def journey(
         tmp_path,
         database_url,
         ocpp_port=0,
+        ocpp_tls_port=0,
         command_timeout=5.0,
         heartbeat_interval=60,
         smtp_host="127.0.0.1",
