@@ -10,10 +10,11 @@ NotImplemented CALLERROR (OCPP-J 4.2.3).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from app.simulator_messages import VENDOR
+from app.simulator_state import Setting, StationState
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,103 +52,6 @@ class SetAvailability:
 
 
 Effect = StartSession | StopSession | Reboot | SendMessage | SetAvailability | None
-
-
-@dataclass(slots=True)
-class Setting:
-    value: str
-    readonly: bool = False
-    write_only: bool = False
-
-
-def _v16_settings(evses: int) -> dict[str, Setting]:
-    return {
-        "HeartbeatInterval": Setting("300"),
-        "MeterValueSampleInterval": Setting("60"),
-        "MeterValuesSampledData": Setting(
-            "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,SoC"
-        ),
-        "AuthorizeRemoteTxRequests": Setting("false"),
-        "ConnectionTimeOut": Setting("60"),
-        "LocalAuthListEnabled": Setting("true"),
-        "LocalAuthListMaxLength": Setting("1000", readonly=True),
-        "SendLocalListMaxLength": Setting("100", readonly=True),
-        "NumberOfConnectors": Setting(str(evses), readonly=True),
-        "SupportedFeatureProfiles": Setting(
-            "Core,FirmwareManagement,LocalAuthListManagement,RemoteTrigger,SmartCharging",
-            readonly=True,
-        ),
-        "SecurityProfile": Setting("1"),
-        "AuthorizationKey": Setting("", write_only=True),
-    }
-
-
-def _v201_settings(evses: int) -> dict[str, Setting]:
-    return {
-        "OCPPCommCtrlr.HeartbeatInterval": Setting("300"),
-        "SampledDataCtrlr.TxUpdatedInterval": Setting("60"),
-        "AuthCtrlr.AuthorizeRemoteStart": Setting("false"),
-        "LocalAuthListCtrlr.Enabled": Setting("true"),
-        "LocalAuthListCtrlr.Entries": Setting("0", readonly=True),
-        "DeviceDataCtrlr.ItemsPerMessage/GetVariables": Setting("50", readonly=True),
-        "EVSE.Count": Setting(str(evses), readonly=True),
-        "SecurityCtrlr.SecurityProfile": Setting("1"),
-        "SecurityCtrlr.BasicAuthPassword": Setting("", write_only=True),
-    }
-
-
-REMOTE_START_KEY = {"1.6": "AuthorizeRemoteTxRequests", "2.0.1": "AuthCtrlr.AuthorizeRemoteStart"}
-HEARTBEAT_KEY = {"1.6": "HeartbeatInterval", "2.0.1": "OCPPCommCtrlr.HeartbeatInterval"}
-
-
-@dataclass(slots=True)
-class StationState:
-    """What survives between commands: configuration, local list, certificates, sessions."""
-
-    version: str
-    evses: int = 1
-    settings: dict[str, Setting] = field(default_factory=dict)
-    local_list_version: int = 0
-    local_list: dict[str, dict[str, Any]] = field(default_factory=dict)
-    certificates: list[str] = field(default_factory=list)
-    charging_profiles: dict[int, dict[str, Any]] = field(default_factory=dict)
-    operative: dict[int, bool] = field(default_factory=dict)
-    sessions: dict[int, str] = field(default_factory=dict)  # evse id -> transaction ref
-
-    def __post_init__(self) -> None:
-        if not self.settings:
-            make = _v16_settings if self.version == "1.6" else _v201_settings
-            self.settings = make(self.evses)
-        for evse in range(0, self.evses + 1):
-            self.operative.setdefault(evse, True)
-
-    @property
-    def heartbeat_interval(self) -> int:
-        return int(self.settings[HEARTBEAT_KEY[self.version]].value)
-
-    def set_heartbeat_interval(self, seconds: int) -> None:
-        self.settings[HEARTBEAT_KEY[self.version]].value = str(seconds)
-
-    @property
-    def authorize_remote_starts(self) -> bool:
-        """1.6 AuthorizeRemoteTxRequests / 2.0.1 AuthCtrlr.AuthorizeRemoteStart."""
-        key = (
-            "AuthorizeRemoteTxRequests"
-            if self.version == "1.6"
-            else "AuthCtrlr.AuthorizeRemoteStart"
-        )
-        return self.settings[key].value == "true"
-
-    def free_evse(self, wanted: int | None) -> int | None:
-        """``wanted`` if it is idle and operative, else the first such EVSE, else None."""
-        candidates = [wanted] if wanted else range(1, self.evses + 1)
-        for evse in candidates:
-            if 1 <= evse <= self.evses and evse not in self.sessions and self.operative[evse]:
-                return evse
-        return None
-
-    def evse_of(self, transaction_ref: str) -> int | None:
-        return next((e for e, ref in self.sessions.items() if ref == transaction_ref), None)
 
 
 Reply = tuple[dict[str, Any], Effect]

@@ -25,12 +25,12 @@ from app.simulator_answers import (
     SendMessage,
     SetAvailability,
     StartSession,
-    StationState,
     StopSession,
     answer,
 )
 from app.simulator_messages import ChargingSession, messages_for
 from app.simulator_meter import Meter
+from app.simulator_state import StationState
 from app.simulator_stats import FleetStats, StationReport
 from ocpp_edge import frames
 from ocpp_edge.errors import FrameError

@@ -10,12 +10,12 @@ from app.simulator_answers import (
     Reboot,
     SendMessage,
     StartSession,
-    StationState,
     StopSession,
     answer,
 )
 from app.simulator_messages import ChargingSession, messages_for
 from app.simulator_meter import Meter
+from app.simulator_state import StationState
 from app.simulator_station import station_url
 from ocpp_edge.frames import DIALECTS
 from ocpp_edge.schemas import Schemas
