@@ -5,8 +5,7 @@ OCPP code, a command the station's OCPP version cannot express -> 422. A station
 ``Rejected`` gets a 200 with that status: its answer is passed through, not hidden.
 """
 
-from __future__ import annotations
-
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
@@ -135,126 +134,81 @@ async def dispatch(
     )
 
 
-@router.post("/start", summary="Start charging (RemoteStart / RequestStartTransaction)")
-async def start(
-    station_id: str,
-    body: StartBody,
-    platform: PlatformDep,
-    session: SessionDep,
-    actor: ActorDep,
-    _admin: Admin,
-) -> CommandAnswer:
-    token = IdToken(body.id_token, body.id_token_type)
-    return await dispatch(
-        platform, session, actor, station_id, StartCharging(token, evse_id=body.evse_id)
-    )
+def _command_route(
+    path: str, summary: str, body_type: type[_Body], to_command: Callable[[Any], Command]
+) -> None:
+    """Register ``POST .../commands/{path}``: parse ``body_type``, send ``to_command(body)``.
+
+    A body whose fields all have defaults may be left out.
+    """
+    optional = all(not f.is_required() for f in body_type.model_fields.values())
+
+    async def endpoint(
+        station_id: str,
+        platform: PlatformDep,
+        session: SessionDep,
+        actor: ActorDep,
+        _admin: Admin,
+        body: Annotated[body_type | None, Body()] = None,  # type: ignore[valid-type]
+    ) -> CommandAnswer:
+        if body is None:
+            if not optional:
+                raise Problem(
+                    422,
+                    "validation-error",
+                    "invalid request: body",
+                    errors=[{"field": "body", "message": "Field required"}],
+                )
+            body = body_type()
+        return await dispatch(platform, session, actor, station_id, to_command(body))
+
+    endpoint.__name__ = path.replace("-", "_")
+    router.post(f"/{path}", summary=summary)(endpoint)
 
 
-@router.post("/stop", summary="Stop charging (RemoteStop / RequestStopTransaction)")
-async def stop(
-    station_id: str,
-    body: StopBody,
-    platform: PlatformDep,
-    session: SessionDep,
-    actor: ActorDep,
-    _admin: Admin,
-) -> CommandAnswer:
-    return await dispatch(platform, session, actor, station_id, StopCharging(body.transaction_ref))
-
-
-@router.post("/reset", summary="Reset the station")
-async def reset(
-    station_id: str,
-    platform: PlatformDep,
-    session: SessionDep,
-    actor: ActorDep,
-    _admin: Admin,
-    body: Annotated[ResetBody | None, Body()] = None,
-) -> CommandAnswer:
-    return await dispatch(platform, session, actor, station_id, Reset((body or ResetBody()).mode))
-
-
-@router.post("/unlock", summary="Unlock a connector")
-async def unlock(
-    station_id: str,
-    body: UnlockBody,
-    platform: PlatformDep,
-    session: SessionDep,
-    actor: ActorDep,
-    _admin: Admin,
-) -> CommandAnswer:
-    return await dispatch(
-        platform, session, actor, station_id, UnlockConnector(body.evse_id, body.connector_id)
-    )
-
-
-@router.post("/availability", summary="Change availability (operative / inoperative)")
-async def availability(
-    station_id: str,
-    body: AvailabilityBody,
-    platform: PlatformDep,
-    session: SessionDep,
-    actor: ActorDep,
-    _admin: Admin,
-) -> CommandAnswer:
-    return await dispatch(
-        platform, session, actor, station_id, ChangeAvailability(body.operative, body.evse_id)
-    )
-
-
-@router.post(
-    "/get-configuration", summary="Read configuration (1.6 GetConfiguration, 2.0.1 GetVariables)"
+_command_route(
+    "start",
+    "Start charging (RemoteStart / RequestStartTransaction)",
+    StartBody,
+    lambda b: StartCharging(IdToken(b.id_token, b.id_token_type), evse_id=b.evse_id),
 )
-async def get_configuration(
-    station_id: str,
-    body: GetConfigurationBody,
-    platform: PlatformDep,
-    session: SessionDep,
-    actor: ActorDep,
-    _admin: Admin,
-) -> CommandAnswer:
-    return await dispatch(platform, session, actor, station_id, GetConfiguration(tuple(body.keys)))
-
-
-@router.post(
-    "/configure", summary="Change configuration (1.6 ChangeConfiguration, 2.0.1 SetVariables)"
+_command_route(
+    "stop",
+    "Stop charging (RemoteStop / RequestStopTransaction)",
+    StopBody,
+    lambda b: StopCharging(b.transaction_ref),
 )
-async def configure(
-    station_id: str,
-    body: ConfigureBody,
-    platform: PlatformDep,
-    session: SessionDep,
-    actor: ActorDep,
-    _admin: Admin,
-) -> CommandAnswer:
-    return await dispatch(platform, session, actor, station_id, Configure(body.key, body.value))
-
-
-@router.post("/trigger", summary="Ask the station to send a message")
-async def trigger(
-    station_id: str,
-    body: TriggerBody,
-    platform: PlatformDep,
-    session: SessionDep,
-    actor: ActorDep,
-    _admin: Admin,
-) -> CommandAnswer:
-    return await dispatch(platform, session, actor, station_id, Trigger(body.message, body.evse_id))
-
-
-@router.post("/data-transfer", summary="Vendor-specific DataTransfer")
-async def data_transfer(
-    station_id: str,
-    body: DataTransferBody,
-    platform: PlatformDep,
-    session: SessionDep,
-    actor: ActorDep,
-    _admin: Admin,
-) -> CommandAnswer:
-    return await dispatch(
-        platform,
-        session,
-        actor,
-        station_id,
-        DataTransfer(body.vendor_id, body.message_id, body.data),
-    )
+_command_route("reset", "Reset the station", ResetBody, lambda b: Reset(b.mode))
+_command_route(
+    "unlock", "Unlock a connector", UnlockBody, lambda b: UnlockConnector(b.evse_id, b.connector_id)
+)
+_command_route(
+    "availability",
+    "Change availability (operative / inoperative)",
+    AvailabilityBody,
+    lambda b: ChangeAvailability(b.operative, b.evse_id),
+)
+_command_route(
+    "get-configuration",
+    "Read configuration (GetConfiguration / GetVariables)",
+    GetConfigurationBody,
+    lambda b: GetConfiguration(tuple(b.keys)),
+)
+_command_route(
+    "configure",
+    "Change configuration (ChangeConfiguration / SetVariables)",
+    ConfigureBody,
+    lambda b: Configure(b.key, b.value),
+)
+_command_route(
+    "trigger",
+    "Ask the station to send a message",
+    TriggerBody,
+    lambda b: Trigger(b.message, b.evse_id),
+)
+_command_route(
+    "data-transfer",
+    "Vendor-specific DataTransfer",
+    DataTransferBody,
+    lambda b: DataTransfer(b.vendor_id, b.message_id, b.data),
+)
