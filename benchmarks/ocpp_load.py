@@ -173,13 +173,12 @@ def start_edge(database_url: str, data_dir: Path, log: Path) -> Server:
     port = free_port()
     common = ["--data-dir", str(data_dir), "--database-url", database_url]
     out = log.open("wb")
+    ports = ["--ocpp-port", str(port), "--api-port", str(free_port())]
+    ports += ["--ocpp-tls-port", str(free_port()), "--ftp-port", str(free_port())]
     proc = chargeline(
         "edge",
         *common,
-        "--ocpp-port",
-        str(port),
-        "--api-port",
-        str(free_port()),
+        *ports,
         stdout=out,
         stderr=subprocess.STDOUT,
     )
