@@ -98,7 +98,7 @@ def test_the_events_socket_refuses_an_expired_token(client: TestClient, platform
     expired = platform.tokens.issue(
         Principal("someone", "user", frozenset({"owner"})), now=utcnow() - timedelta(hours=2)
     )
-    with pytest.raises(WebSocketDisconnect) as refused:
-        with client.websocket_connect(f"/api/v1/events?token={expired}") as ws:
-            ws.receive_text()
+    url = f"/api/v1/events?token={expired}"
+    with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(url) as ws:
+        ws.receive_text()
     assert refused.value.code == 1008
