@@ -68,6 +68,29 @@ class UpdateType(StrEnum):
     DIFFERENTIAL = "Differential"
 
 
+class OCPPVersion(StrEnum):
+    """The protocol a network connection profile speaks (2.0.1 OCPPVersionEnumType; OCPP20
+    stands for 2.0 and 2.0.1)."""
+
+    OCPP12 = "OCPP12"
+    OCPP15 = "OCPP15"
+    OCPP16 = "OCPP16"
+    OCPP20 = "OCPP20"
+
+
+class OCPPInterface(StrEnum):
+    """The network interface a connection profile uses (2.0.1 OCPPInterfaceEnumType)."""
+
+    WIRED0 = "Wired0"
+    WIRED1 = "Wired1"
+    WIRED2 = "Wired2"
+    WIRED3 = "Wired3"
+    WIRELESS0 = "Wireless0"
+    WIRELESS1 = "Wireless1"
+    WIRELESS2 = "Wireless2"
+    WIRELESS3 = "Wireless3"
+
+
 @dataclass(frozen=True, slots=True)
 class SchedulePeriod:
     start_offset_s: int
@@ -260,6 +283,24 @@ class GetLocalListVersion:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class SetNetworkProfile:
+    """2.0.1 SetNetworkProfile (B09): store connection data in ``configuration_slot``.
+
+    The slot is used once ``OCPPCommCtrlr.NetworkConfigurationPriority`` lists it and the
+    station restarts (A05). ``csms_url`` is the gateway's URL without the station identity,
+    which the station appends (``wss://host:port/ocpp``); the transport is always JSON.
+    OCPP 1.6 has no network profiles (it raises its profile with the ``SecurityProfile`` key).
+    """
+
+    configuration_slot: int
+    csms_url: str
+    security_profile: int
+    ocpp_version: OCPPVersion = OCPPVersion.OCPP20
+    ocpp_interface: OCPPInterface = OCPPInterface.WIRED0
+    message_timeout_s: int = 30
+
+
 Command = (
     StartCharging
     | StopCharging
@@ -281,6 +322,7 @@ Command = (
     | TriggerCertificateSigning
     | SendLocalList
     | GetLocalListVersion
+    | SetNetworkProfile
 )
 
 

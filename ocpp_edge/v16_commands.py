@@ -181,6 +181,11 @@ def _local_list(c: cmd.SendLocalList) -> tuple[str, dict[str, Any]]:
     }
 
 
+def _network_profile(_c: cmd.SetNetworkProfile) -> tuple[str, dict[str, Any]]:
+    # 1.6 has one connection, raised with ChangeConfiguration SecurityProfile (Whitepaper 2.4)
+    raise UnsupportedError(VERSION, "a network connection profile (use the SecurityProfile key)")
+
+
 _TO_CALL: dict[type[Any], Callable[[Any], tuple[str, dict[str, Any]]]] = {
     cmd.StartCharging: _start,
     cmd.StopCharging: lambda c: (
@@ -237,6 +242,7 @@ _TO_CALL: dict[type[Any], Callable[[Any], tuple[str, dict[str, Any]]]] = {
     cmd.TriggerCertificateSigning: _sign_trigger,
     cmd.SendLocalList: _local_list,
     cmd.GetLocalListVersion: lambda _c: ("GetLocalListVersion", {}),
+    cmd.SetNetworkProfile: _network_profile,
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from charging import commands as cmd
 from charging.events import CertificateSigningUse
@@ -163,6 +164,51 @@ def _local_list(c: cmd.SendLocalList) -> tuple[str, dict[str, Any]]:
     return "SendLocalList", payload
 
 
+_URL_SCHEME = {1: "ws", 2: "wss", 3: "wss"}  # 2.0.1 A00.FR.2xx: profile 1 plain, 2 and 3 TLS
+_MAX_URL = 512  # NetworkConnectionProfileType.ocppCsmsUrl
+
+
+def _network_profile(c: cmd.SetNetworkProfile) -> tuple[str, dict[str, Any]]:
+    """SetNetworkProfile (B09) with JSON transport.
+
+    Raises:
+        ValueError: an unknown security profile, a URL that does not match it (ws:// for 1,
+            wss:// for 2 and 3) or carries credentials, a query, a fragment or whitespace, a
+            negative slot or a timeout that is not positive.
+    """
+    scheme = _URL_SCHEME.get(c.security_profile)
+    if scheme is None:
+        raise ValueError(f"security profile {c.security_profile} is not 1, 2 or 3")
+    if c.configuration_slot < 0:
+        raise ValueError(f"configuration slot {c.configuration_slot} is negative")
+    if c.message_timeout_s <= 0:
+        raise ValueError(f"message timeout {c.message_timeout_s} s is not positive")
+    url = c.csms_url
+    if len(url) > _MAX_URL or any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise ValueError(f"CSMS URL {url[:60]!r} is too long or holds whitespace")
+    try:
+        parts = urlsplit(url)
+        valid = bool(parts.hostname) and parts.port != 0 and parts.username is None
+    except ValueError:  # a broken IPv6 literal or port
+        valid = False
+    if not valid or parts.scheme != scheme or parts.query or parts.fragment:
+        raise ValueError(
+            f"CSMS URL {url[:60]!r} is not a plain {scheme}:// URL "
+            f"for security profile {c.security_profile}"
+        )
+    return "SetNetworkProfile", {
+        "configurationSlot": c.configuration_slot,
+        "connectionData": {
+            "ocppVersion": c.ocpp_version.value,
+            "ocppTransport": "JSON",
+            "ocppCsmsUrl": url,
+            "messageTimeout": c.message_timeout_s,
+            "securityProfile": c.security_profile,
+            "ocppInterface": c.ocpp_interface.value,
+        },
+    }
+
+
 _TO_CALL: dict[type[Any], Callable[[Any], tuple[str, dict[str, Any]]]] = {
     cmd.StartCharging: lambda c: (
         "RequestStartTransaction",
@@ -236,6 +282,7 @@ _TO_CALL: dict[type[Any], Callable[[Any], tuple[str, dict[str, Any]]]] = {
     ),
     cmd.SendLocalList: _local_list,
     cmd.GetLocalListVersion: lambda _c: ("GetLocalListVersion", {}),
+    cmd.SetNetworkProfile: _network_profile,
 }
 
 
@@ -244,7 +291,8 @@ def to_call(command: cmd.Command) -> tuple[str, dict[str, Any]]:
 
     Raises:
         UnsupportedError: 2.0.1 cannot express the command.
-        ValueError: a configuration key not written ``Component.Variable``.
+        ValueError: a configuration key not written ``Component.Variable``; a network
+            profile with malformed connection data.
     """
     return _TO_CALL[type(command)](command)
 

@@ -59,6 +59,13 @@ EXAMPLES: list[c.Command] = [
         ),
     ),
     c.GetLocalListVersion(),
+    c.SetNetworkProfile(
+        2,
+        "wss://ocpp.example.com:9443/ocpp",
+        3,
+        ocpp_interface=c.OCPPInterface.WIRELESS0,
+        message_timeout_s=45,
+    ),
 ]
 
 
@@ -90,6 +97,18 @@ def test_a_result_round_trips() -> None:
             "a datetime is an ISO 8601 string",
         ),
         ({"command": "GetConfiguration", "fields": {"keys": "K"}}, "expected a list"),
+        (
+            {
+                "command": "SetNetworkProfile",
+                "fields": {
+                    "configuration_slot": 1,
+                    "csms_url": "wss://h/ocpp",
+                    "security_profile": 3,
+                    "ocpp_interface": "Ethernet9",
+                },
+            },
+            "'Ethernet9' is not a valid OCPPInterface",
+        ),
     ],
 )
 def test_malformed_commands_are_refused_with_a_reason(message: object, reason: str) -> None:
