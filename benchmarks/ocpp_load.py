@@ -362,7 +362,8 @@ def edge_run(kind: str, args: argparse.Namespace, tmp: Path, *, full: bool) -> d
         registered = time.perf_counter() - started
         server = start_edge(url, tmp / f"data-{kind}", tmp / f"edge-{kind}.log")
         try:
-            sub = argparse.Namespace(**{**vars(args), "stations": stations})
+            procs = args.load_procs if full else 1
+            sub = argparse.Namespace(**{**vars(args), "stations": stations, "load_procs": procs})
             result = measure(server, sub, boot=True, meter_db=url)
         finally:
             server.stop()
