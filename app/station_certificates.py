@@ -12,10 +12,12 @@ A03, A05, M03, M04):
    CentralSystemRootCertificate / CSMSRootCertificate) unless GetInstalledCertificateIds shows it;
 4. the station's security profile is raised to 3: OCPP 1.6 ChangeConfiguration
    ``SecurityProfile`` = 3 (Security Whitepaper 2.4), after which the station reconnects with its
-   certificate and the platform records profile 3. OCPP 2.0.1 raises the profile through
-   SetNetworkProfile + ``OCPPCommCtrlr.NetworkConfigurationPriority`` + Reset (A05), which the
-   command vocabulary does not carry yet: for 2.0.1 the upgrade is recorded as pending in the
-   audit log and the profile stays as it is.
+   certificate and the platform records profile 3. OCPP 2.0.1 and 2.1 (A05, B09): the current
+   ``OCPPCommCtrlr.NetworkConfigurationPriority`` is read, SetNetworkProfile stores a profile-3
+   connection to the gateway's wss:// URL in a slot not in that list, the priority becomes
+   ``"<new slot>,<old slots>"`` and Reset(OnIdle) restarts the station onto it; profile 3 is
+   recorded once the station accepted all three. Without a known gateway URL the upgrade is
+   audited as pending and the profile stays as it is.
 
 Renewal (A03/A04): ``request_renewals`` sends TriggerCertificateSigning to connected stations
 whose newest certificate expires within the given window.
@@ -24,10 +26,12 @@ whose newest certificate expires within the given window.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -36,6 +40,7 @@ from app import audit
 from app.ca import CertificateAuthority, IssuedCertificate
 from app.ca_tables import CertificateStatus, IssuedCertificateRow
 from app.clock import as_utc, utcnow
+from app.settings import Settings
 from charging import registry
 from charging.commands import (
     CertificateHashData,
@@ -44,9 +49,13 @@ from charging.commands import (
     CommandResult,
     Configure,
     DeleteCertificate,
+    GetConfiguration,
     GetInstalledCertificateIds,
     InstallCertificate,
+    Reset,
+    ResetMode,
     SendCertificate,
+    SetNetworkProfile,
     TriggerCertificateSigning,
 )
 from charging.events import CertificateRequested, CertificateSigningUse
@@ -58,14 +67,82 @@ log = logging.getLogger(__name__)
 
 Send = Callable[[str, Command], Awaitable[CommandResult]]
 PROFILE_3 = 3
+NETWORK_PRIORITY = "OCPPCommCtrlr.NetworkConfigurationPriority"
+MAX_SLOTS = 32
+_NETWORK_PROFILE_VERSIONS = frozenset({"2.0.1", "2.1"})
 
 
-def profile_upgrade_commands(ocpp_version: str | None) -> tuple[Command, ...]:
-    """What raises a station to security profile 3 in its OCPP version (empty: not possible
-    with the current command vocabulary, i.e. 2.0.1/2.1, which need SetNetworkProfile)."""
-    if ocpp_version is not None and ocpp_version.removeprefix("ocpp") == "1.6":
+def gateway_url(settings: Settings) -> str | None:
+    """The gateway's TLS endpoint as a station reaches it, without the station identity
+    (``wss://host:port/ocpp``): the host of ``public_url`` when set, else ``ocpp_host``.
+    None when no usable host or port is known (a wildcard address, port 0)."""
+    host = ""
+    if settings.public_url:
+        host = urlsplit(settings.public_url).hostname or ""
+    else:
+        host = settings.ocpp_host
+        try:
+            if ipaddress.ip_address(host).is_unspecified:
+                host = ""
+        except ValueError:
+            pass  # a name, not an address
+    if not host or not settings.ocpp_tls_port:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    return f"wss://{host}:{settings.ocpp_tls_port}/ocpp"
+
+
+def parse_priority(value: str) -> tuple[int, ...]:
+    """A station's ``NetworkConfigurationPriority`` (a SequenceList such as ``"1,0"``).
+
+    Raises:
+        ValueError: not comma-separated slot numbers, a repeated slot, or more than
+            ``MAX_SLOTS`` of them.
+    """
+    items = [item.strip() for item in value.split(",")] if value.strip() else []
+    if len(items) > MAX_SLOTS:
+        raise ValueError(f"more than {MAX_SLOTS} configuration slots")
+    if not all(item.isascii() and item.isdigit() and len(item) <= 3 for item in items):
+        raise ValueError(f"{value[:40]!r} is not a list of configuration slots")
+    slots = tuple(int(item) for item in items)
+    if len(set(slots)) != len(slots):
+        raise ValueError(f"{value[:40]!r} repeats a configuration slot")
+    return slots
+
+
+def profile_upgrade_commands(
+    ocpp_version: str | None, *, csms_url: str | None = None, priority: tuple[int, ...] = ()
+) -> tuple[Command, ...]:
+    """What raises a station to security profile 3 in its OCPP version.
+
+    1.6: ChangeConfiguration ``SecurityProfile`` (Security Whitepaper 2.4). 2.0.1/2.1 (A05):
+    SetNetworkProfile into the lowest slot from 1 up that ``priority`` (the station's current
+    order) does not hold, that slot put first in ``NetworkConfigurationPriority``, then
+    Reset(OnIdle). Empty when impossible: an unknown version, or 2.x without ``csms_url``.
+    """
+    version = (ocpp_version or "").removeprefix("ocpp")
+    if version == "1.6":
         return (Configure("SecurityProfile", str(PROFILE_3)),)
-    return ()
+    if version not in _NETWORK_PROFILE_VERSIONS or csms_url is None:
+        return ()
+    slot = min(set(range(1, MAX_SLOTS + 2)) - set(priority))
+    order = ",".join(str(s) for s in (slot, *priority))
+    return (
+        SetNetworkProfile(slot, csms_url, PROFILE_3),
+        Configure(NETWORK_PRIORITY, order),
+        Reset(ResetMode.ON_IDLE),
+    )
+
+
+def upgrade_step_accepted(command: Command, status: str) -> bool:
+    """Whether the station's answer lets the upgrade go on: a scheduled reset (the station is
+    busy) and a priority that needs a reboot (which follows) count as accepted."""
+    if isinstance(command, Reset):
+        return status in ("Accepted", "Scheduled")
+    if isinstance(command, Configure) and command.key == NETWORK_PRIORITY:
+        return status in ("Accepted", "RebootRequired")
+    return status == "Accepted"
 
 
 def root_is_listed(payload: dict[str, object], root_serial: int) -> bool:
@@ -104,7 +181,11 @@ class EnrollmentOutcome:
 
 
 class StationCertificateService:
-    """The async service ``PlatformSink`` calls for ``CertificateRequested`` events."""
+    """The async service ``PlatformSink`` calls for ``CertificateRequested`` events.
+
+    ``csms_url`` is the URL 2.0.1/2.1 stations are sent to for profile 3; by default
+    ``gateway_url`` of the CA's settings.
+    """
 
     def __init__(
         self,
@@ -113,11 +194,13 @@ class StationCertificateService:
         send: Send,
         *,
         clock: Callable[[], datetime] = utcnow,
+        csms_url: str | None = None,
     ) -> None:
         self.ca = ca
         self.engine = engine
         self.send = send
         self.clock = clock
+        self.csms_url = csms_url if csms_url is not None else gateway_url(ca.settings)
         self._tasks: set[asyncio.Task[EnrollmentOutcome | None]] = set()
         self.outcomes: list[EnrollmentOutcome] = []
 
@@ -231,7 +314,11 @@ class StationCertificateService:
         station = await asyncio.to_thread(self._station, station_id)
         if station is None or station.security_profile >= PROFILE_3:
             return False
-        commands = profile_upgrade_commands(station.ocpp_version)
+        version = station.ocpp_version
+        priority: tuple[int, ...] = ()
+        if (version or "").removeprefix("ocpp") in _NETWORK_PROFILE_VERSIONS and self.csms_url:
+            priority = await self._read_priority(station_id)
+        commands = profile_upgrade_commands(version, csms_url=self.csms_url, priority=priority)
         if not commands:
             await asyncio.to_thread(
                 self._audit,
@@ -239,23 +326,36 @@ class StationCertificateService:
                 "station.security_profile_upgrade_pending",
                 station_id,
                 "failure",
-                reason=f"OCPP {station.ocpp_version} needs SetNetworkProfile (A05)",
+                reason=f"OCPP {version} needs SetNetworkProfile (A05) to a known wss:// URL",
             )
             return False
         for command in commands:
-            answer = await self.send(station_id, command)
-            if answer.status != "Accepted":
+            try:
+                status = (await self.send(station_id, command)).status
+            except Exception as exc:  # offline, timeout, CALLERROR: the profile stays
+                status = f"failed: {exc}"[:200]
+            if not upgrade_step_accepted(command, status):
                 await asyncio.to_thread(
                     self._audit,
                     actor,
                     "station.security_profile_raised",
                     station_id,
                     "failure",
-                    status=answer.status,
+                    step=type(command).__name__,
+                    status=status,
                 )
                 return False
         await asyncio.to_thread(self._record_profile, station_id, actor)
         return True
+
+    async def _read_priority(self, station_id: str) -> tuple[int, ...]:
+        """The station's NetworkConfigurationPriority; empty when it cannot be read."""
+        try:
+            answer = await self.send(station_id, GetConfiguration((NETWORK_PRIORITY,)))
+            return parse_priority(answer.values.get(NETWORK_PRIORITY) or "")
+        except Exception:
+            log.warning("could not read %s of %s", NETWORK_PRIORITY, station_id, exc_info=True)
+            return ()
 
     def _station(self, station_id: str) -> Station | None:
         with Session(self.engine, expire_on_commit=False) as session:

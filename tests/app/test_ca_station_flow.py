@@ -6,22 +6,36 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import Session
 
 from app.audit import Actor
 from app.ca import CertificateAuthority
 from app.edge import station_passwords
 from app.platform import Platform
-from app.station_certificates import StationCertificateService, profile_upgrade_commands
+from app.settings import Settings
+from app.station_certificates import (
+    NETWORK_PRIORITY,
+    StationCertificateService,
+    gateway_url,
+    parse_priority,
+    profile_upgrade_commands,
+    upgrade_step_accepted,
+)
 from charging import registry
 from charging.commands import (
     CertificateUse,
     Command,
     CommandResult,
     Configure,
+    GetConfiguration,
     GetInstalledCertificateIds,
     InstallCertificate,
+    Reset,
+    ResetMode,
     SendCertificate,
+    SetNetworkProfile,
     TriggerCertificateSigning,
 )
 from charging.events import CertificateRequested, CertificateSigningUse
@@ -40,12 +54,19 @@ class FakeStationLink:
     sent: list[tuple[str, Command]] = field(default_factory=list)
     answers: dict[type, str] = field(default_factory=dict)
     installed_roots: list[str] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)
+    failing: tuple[type, ...] = ()
 
     async def send(self, station_id: str, command: Command) -> CommandResult:
         self.sent.append((station_id, command))
+        if isinstance(command, self.failing):
+            raise TimeoutError(f"{type(command).__name__} unanswered")
         if isinstance(command, GetInstalledCertificateIds):
             data = [{"serialNumber": serial} for serial in self.installed_roots]
             return CommandResult("Accepted", {"status": "Accepted", "certificateHashData": data})
+        if isinstance(command, GetConfiguration):
+            values = {key: self.variables.get(key) for key in command.keys}
+            return CommandResult("Accepted", {"getVariableResult": []}, values)
         status = self.answers.get(type(command), "Accepted")
         return CommandResult(status, {"status": status})
 
@@ -133,17 +154,151 @@ async def test_a_station_refusing_the_chain_keeps_its_profile_and_is_audited(
     )
 
 
-async def test_a_201_station_is_not_raised_without_set_network_profile(
+async def test_a_201_station_is_not_raised_when_no_gateway_url_is_known(
     platform: Platform, ca: CertificateAuthority
 ) -> None:
     add_station(platform, "CP-2", "2.0.1")
+    wildcard = platform.settings.model_copy(update={"ocpp_host": "0.0.0.0"})
+    unreachable = CertificateAuthority(wildcard, platform.engine)
+    assert unreachable.initialize(now=NOW) is False
     link = FakeStationLink()
+    service = StationCertificateService(unreachable, platform.engine, link.send)
+    outcome = await service.enroll("CP-2", station_csr("CP-2"), actor=Actor("test"))
+    assert outcome.installed and not outcome.profile_raised
+    assert profile_of(platform, "CP-2") == 2
+    assert not any(isinstance(c, SetNetworkProfile | Reset) for _, c in link.sent)
+    assert refusals(platform, "station.security_profile_upgrade_pending")[0]["reason"] == (
+        "OCPP 2.0.1 needs SetNetworkProfile (A05) to a known wss:// URL"
+    )
+    assert profile_upgrade_commands("2.0.1") == ()
+    assert profile_upgrade_commands("ocpp1.6") == (Configure("SecurityProfile", "3"),)
+
+
+@pytest.mark.parametrize("version", ["2.0.1", "ocpp2.1"])
+async def test_an_accepted_csr_raises_a_2x_station_through_a_new_network_profile(
+    platform: Platform, ca: CertificateAuthority, version: str
+) -> None:
+    add_station(platform, "CP-2", version)
+    link = FakeStationLink(variables={NETWORK_PRIORITY: "1,2"})
+    service = StationCertificateService(ca, platform.engine, link.send)
+    decision = await service.handle_request(CertificateRequested("CP-2", station_csr("CP-2")))
+    assert decision == CertificateSigningDecision(accepted=True)
+    await service.drain()
+    commands = [command for _, command in link.sent]
+    assert [type(c) for c in commands[:3]] == [
+        SendCertificate,
+        GetInstalledCertificateIds,
+        InstallCertificate,
+    ]
+    assert commands[3:] == [
+        GetConfiguration((NETWORK_PRIORITY,)),
+        SetNetworkProfile(3, "wss://127.0.0.1:9443/ocpp", 3),
+        Configure("OCPPCommCtrlr.NetworkConfigurationPriority", "3,1,2"),
+        Reset(ResetMode.ON_IDLE),
+    ]
+    assert profile_of(platform, "CP-2") == 3
+    assert service.outcomes[0].profile_raised
+    assert refusals(platform, "station.security_profile_raised") == [
+        {"profile": 3, "outcome": "success"}
+    ]
+
+
+async def test_the_gateway_url_given_to_the_service_is_the_one_sent(
+    platform: Platform, ca: CertificateAuthority
+) -> None:
+    add_station(platform, "CP-2", "2.0.1")
+    link = FakeStationLink(variables={NETWORK_PRIORITY: "0"})
+    url = "wss://ocpp.example.com/ocpp"
+    service = StationCertificateService(ca, platform.engine, link.send, csms_url=url)
+    await service.enroll("CP-2", station_csr("CP-2"), actor=Actor("test"))
+    assert [c for _, c in link.sent if isinstance(c, SetNetworkProfile | Configure)] == [
+        SetNetworkProfile(1, url, 3),
+        Configure(NETWORK_PRIORITY, "1,0"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("link", "step", "status", "sent"),
+    [
+        (
+            FakeStationLink(answers={SetNetworkProfile: "Rejected"}),
+            "SetNetworkProfile",
+            "Rejected",
+            [SetNetworkProfile],
+        ),
+        (
+            FakeStationLink(answers={Configure: "Rejected"}),
+            "Configure",
+            "Rejected",
+            [SetNetworkProfile, Configure],
+        ),
+        (
+            FakeStationLink(answers={Reset: "Rejected"}),
+            "Reset",
+            "Rejected",
+            [SetNetworkProfile, Configure, Reset],
+        ),
+        (
+            FakeStationLink(failing=(Reset,)),
+            "Reset",
+            "failed: Reset unanswered",
+            [SetNetworkProfile, Configure, Reset],
+        ),
+    ],
+    ids=["profile-rejected", "priority-rejected", "reset-rejected", "reset-unanswered"],
+)
+async def test_a_2x_station_refusing_a_step_keeps_its_profile_and_is_audited(
+    platform: Platform,
+    ca: CertificateAuthority,
+    link: FakeStationLink,
+    step: str,
+    status: str,
+    sent: list[type],
+) -> None:
+    add_station(platform, "CP-2", "2.0.1")
     service = StationCertificateService(ca, platform.engine, link.send)
     outcome = await service.enroll("CP-2", station_csr("CP-2"), actor=Actor("test"))
     assert outcome.installed and not outcome.profile_raised
     assert profile_of(platform, "CP-2") == 2
-    assert profile_upgrade_commands("2.0.1") == ()
-    assert profile_upgrade_commands("ocpp1.6") == (Configure("SecurityProfile", "3"),)
+    upgrade = (SetNetworkProfile, Configure, Reset)
+    assert [type(c) for _, c in link.sent if isinstance(c, upgrade)] == sent
+    assert refusals(platform, "station.security_profile_raised") == [
+        {"step": step, "status": status, "outcome": "failure"}
+    ]
+
+
+async def test_a_scheduled_reset_and_a_priority_needing_a_reboot_still_raise_the_profile(
+    platform: Platform, ca: CertificateAuthority
+) -> None:
+    add_station(platform, "CP-2", "2.0.1")
+    link = FakeStationLink(answers={Reset: "Scheduled", Configure: "RebootRequired"})
+    service = StationCertificateService(ca, platform.engine, link.send)
+    outcome = await service.enroll("CP-2", station_csr("CP-2"), actor=Actor("test"))
+    assert outcome.profile_raised
+    assert profile_of(platform, "CP-2") == 3
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        FakeStationLink(variables={NETWORK_PRIORITY: "1;DROP TABLE"}),
+        FakeStationLink(variables={NETWORK_PRIORITY: ",".join(["1"] * 5000)}),
+        FakeStationLink(),
+        FakeStationLink(failing=(GetConfiguration,)),
+    ],
+    ids=["garbage", "huge", "unknown-variable", "unanswered"],
+)
+async def test_an_unreadable_priority_puts_the_new_profile_in_slot_1_alone(
+    platform: Platform, ca: CertificateAuthority, link: FakeStationLink
+) -> None:
+    add_station(platform, "CP-2", "2.0.1")
+    service = StationCertificateService(ca, platform.engine, link.send)
+    outcome = await service.enroll("CP-2", station_csr("CP-2"), actor=Actor("test"))
+    assert outcome.profile_raised
+    assert [c for _, c in link.sent if isinstance(c, SetNetworkProfile | Configure)] == [
+        SetNetworkProfile(1, "wss://127.0.0.1:9443/ocpp", 3),
+        Configure(NETWORK_PRIORITY, "1"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -193,3 +348,98 @@ async def test_renewal_triggers_connected_stations_whose_certificate_expires_soo
         ("CP-1", TriggerCertificateSigning()),
         ("CP-2", TriggerCertificateSigning()),
     ]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "url"),
+    [
+        ({}, "wss://127.0.0.1:9443/ocpp"),
+        (
+            {"ocpp_host": "ocpp.example.com", "ocpp_tls_port": 443},
+            "wss://ocpp.example.com:443/ocpp",
+        ),
+        ({"ocpp_host": "::1"}, "wss://[::1]:9443/ocpp"),
+        (
+            {"ocpp_host": "0.0.0.0", "public_url": "https://cl.example.com/x"},
+            "wss://cl.example.com:9443/ocpp",
+        ),
+        ({"ocpp_host": "0.0.0.0"}, None),
+        ({"ocpp_host": "::"}, None),
+        ({"ocpp_host": ""}, None),
+        ({"ocpp_tls_port": 0}, None),
+        ({"public_url": "not a url"}, None),
+    ],
+)
+def test_the_gateway_url_comes_from_the_reachable_host_and_the_tls_port(
+    overrides: dict[str, object], url: str | None
+) -> None:
+    assert gateway_url(Settings(**overrides)) == url  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "slots"), [("", ()), ("1", (1,)), ("2,0, 1", (2, 0, 1)), ("0,999", (0, 999))]
+)
+def test_a_network_priority_is_read_as_its_slots(value: str, slots: tuple[int, ...]) -> None:
+    assert parse_priority(value) == slots
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1;2", "'1;2' is not a list of configuration slots"),
+        ("1,,2", "'1,,2' is not a list of configuration slots"),
+        ("-1", "'-1' is not a list of configuration slots"),
+        ("1000", "'1000' is not a list of configuration slots"),
+        ("\u0661", "'\u0661' is not a list of configuration slots"),
+        ("1,2,1", "'1,2,1' repeats a configuration slot"),
+        (",".join(["7"] * 33), "more than 32 configuration slots"),
+    ],
+)
+def test_a_malformed_network_priority_is_refused(value: str, message: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        parse_priority(value)
+    assert str(raised.value) == message
+
+
+@given(st.text(max_size=60))
+def test_any_network_priority_is_read_or_refused(value: str) -> None:
+    try:
+        slots = parse_priority(value)
+    except ValueError:
+        return
+    assert len(set(slots)) == len(slots) <= 32
+    commands = profile_upgrade_commands("2.0.1", csms_url="wss://h/ocpp", priority=slots)
+    new = commands[0]
+    assert isinstance(new, SetNetworkProfile) and new.configuration_slot not in slots
+    assert commands[1] == Configure(
+        NETWORK_PRIORITY, ",".join(map(str, (new.configuration_slot, *slots)))
+    )
+
+
+def test_profile_upgrades_exist_only_where_the_version_can_express_them() -> None:
+    url = "wss://h/ocpp"
+    assert profile_upgrade_commands(None, csms_url=url) == ()
+    assert profile_upgrade_commands("2.0", csms_url=url) == ()
+    assert profile_upgrade_commands("1.6", csms_url=url) == (Configure("SecurityProfile", "3"),)
+    assert profile_upgrade_commands("2.1", csms_url=url, priority=(1, 3)) == (
+        SetNetworkProfile(2, url, 3),
+        Configure(NETWORK_PRIORITY, "2,1,3"),
+        Reset(ResetMode.ON_IDLE),
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "status", "accepted"),
+    [
+        (Reset(), "Scheduled", True),
+        (Reset(), "Rejected", False),
+        (Configure(NETWORK_PRIORITY, "1"), "RebootRequired", True),
+        (Configure("SecurityProfile", "3"), "RebootRequired", False),
+        (SetNetworkProfile(1, "wss://h/ocpp", 3), "Failed", False),
+        (SetNetworkProfile(1, "wss://h/ocpp", 3), "Accepted", True),
+    ],
+)
+def test_only_answers_that_lead_to_the_restart_let_the_upgrade_go_on(
+    command: Command, status: str, accepted: bool
+) -> None:
+    assert upgrade_step_accepted(command, status) is accepted
