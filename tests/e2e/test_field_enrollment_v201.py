@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlmodel import Session, select
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Subprotocol
 
 from app.audit import AuditEntry
 from app.platform import build_platform
@@ -29,6 +30,7 @@ from tests.e2e.conftest import RunningPlatform, basic
 from tests.e2e.test_field_enrollment import csr_for
 
 STATION = "CP-FIELD-201"
+OCPP201 = [Subprotocol("ocpp2.0.1")]
 SIDE = {"GetLocalListVersion": {"versionNumber": 0}, "SendLocalList": {"status": "Accepted"}}
 
 
@@ -122,7 +124,7 @@ async def test_a_201_station_moves_from_profile_2_to_3_through_a_new_network_pro
 
     async with connect(
         f"wss://127.0.0.1:{tls_port}/ocpp/{STATION}",
-        subprotocols=["ocpp2.0.1"],
+        subprotocols=OCPP201,
         ssl=trust,
         additional_headers=basic(STATION),
     ) as ws:
@@ -171,7 +173,7 @@ async def test_a_201_station_moves_from_profile_2_to_3_through_a_new_network_pro
     with pytest.raises(InvalidStatus) as with_password:
         async with connect(
             f"{url}/{STATION}",
-            subprotocols=["ocpp2.0.1"],
+            subprotocols=OCPP201,
             ssl=trust,
             additional_headers=basic(STATION),
         ):
@@ -190,7 +192,7 @@ async def test_a_201_station_moves_from_profile_2_to_3_through_a_new_network_pro
     )
     mutual = ssl.create_default_context(cafile=str(root))
     mutual.load_cert_chain(str(chain_file), str(key_file))
-    async with connect(f"{url}/{STATION}", subprotocols=["ocpp2.0.1"], ssl=mutual) as ws:
+    async with connect(f"{url}/{STATION}", subprotocols=OCPP201, ssl=mutual) as ws:
         boot = {
             "chargingStation": {"model": "X1", "vendorName": "ACME", "serialNumber": STATION},
             "reason": "RemoteReset",
@@ -212,7 +214,7 @@ async def test_a_201_station_rejecting_the_network_profile_stays_at_profile_2(
     seen: list[str] = []
 
     async with connect(
-        url, subprotocols=["ocpp2.0.1"], ssl=trust, additional_headers=basic(STATION)
+        url, subprotocols=OCPP201, ssl=trust, additional_headers=basic(STATION)
     ) as ws:
         request = {"csr": csr_for(STATION, key), "certificateType": "ChargingStationCertificate"}
         await ws.send(json.dumps([2, "s1", "SignCertificate", request]))
@@ -237,7 +239,7 @@ async def test_a_201_station_rejecting_the_network_profile_stays_at_profile_2(
         ("failure", {"step": "SetNetworkProfile", "status": "Rejected"})
     ]
     async with connect(
-        url, subprotocols=["ocpp2.0.1"], ssl=trust, additional_headers=basic(STATION)
+        url, subprotocols=OCPP201, ssl=trust, additional_headers=basic(STATION)
     ) as ws:
         boot = {"chargingStation": {"model": "X1", "vendorName": "ACME"}, "reason": "PowerUp"}
         await ws.send(json.dumps([2, "b1", "BootNotification", boot]))
