@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from pki.errors import CsrRejected
-from pki.keys import describe_public_key
+from pki.keys import PublicKey, describe_public_key
 from pki.profiles import LeafProfile
 
 MAX_CSR_CHARACTERS = 5500
@@ -49,10 +49,16 @@ _PEM_BLOCK = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class CheckedCsr:
-    """A CSR that :func:`check_csr` accepted for ``profile``; only that function makes one."""
+    """A CSR that :func:`check_csr` accepted for ``profile``; only that function makes one.
+
+    It carries what the checks already read, the public key and the subject CN, so issuance
+    does not parse the request again.
+    """
 
     csr: x509.CertificateSigningRequest
     profile: LeafProfile
+    public_key: PublicKey
+    common_name: str
 
 
 def load_csr(pem: str | bytes) -> x509.CertificateSigningRequest:
@@ -90,32 +96,34 @@ def check_csr(
     one CN, equal to ``expected_common_name`` when given (the station's serial number for
     ``STATION``), and O equal to ``expected_organization`` when given (the CpoName).
     """
-    _check_key(csr)
+    public_key = _check_key(csr)
     _check_signature(csr)
     _check_extensions(csr)
-    _check_subject(csr.subject, profile, expected_common_name, expected_organization)
-    return CheckedCsr(csr, profile)
+    common_name = _check_subject(csr.subject, profile, expected_common_name, expected_organization)
+    return CheckedCsr(csr, profile, public_key, common_name)
 
 
-def _check_key(csr: x509.CertificateSigningRequest) -> None:
+def _check_key(csr: x509.CertificateSigningRequest) -> PublicKey:
     try:
         key = csr.public_key()
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise CsrRejected(f"unreadable public key: {exc}") from exc
-    described = describe_public_key(key)
     if isinstance(key, rsa.RSAPublicKey):
         if key.key_size < MIN_RSA_BITS:
+            described = describe_public_key(key)
             raise CsrRejected(f"key too weak: {described}, at least {MIN_RSA_BITS} required")
         if key.key_size > MAX_RSA_BITS:
-            raise CsrRejected(f"key too large: {described}, at most {MAX_RSA_BITS}")
+            raise CsrRejected(f"key too large: {describe_public_key(key)}, at most {MAX_RSA_BITS}")
         exponent = key.public_numbers().e
         if exponent < 65537 or exponent % 2 == 0:
             raise CsrRejected(f"RSA public exponent {exponent} not allowed, 65537 expected")
-    elif isinstance(key, ec.EllipticCurvePublicKey):
+        return key
+    if isinstance(key, ec.EllipticCurvePublicKey):
         if key.curve.name not in ALLOWED_CURVES:
+            described = describe_public_key(key)
             raise CsrRejected(f"curve not allowed: {described}, only P-256, P-384 or P-521")
-    else:
-        raise CsrRejected(f"key type not allowed: {described}, RSA or EC required")
+        return key
+    raise CsrRejected(f"key type not allowed: {describe_public_key(key)}, RSA or EC required")
 
 
 def _check_signature(csr: x509.CertificateSigningRequest) -> None:
@@ -151,7 +159,7 @@ def _check_subject(
     profile: LeafProfile,
     expected_common_name: str | None,
     expected_organization: str | None,
-) -> None:
+) -> str:
     common_names = [str(a.value) for a in subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
     if len(common_names) != 1:
         raise CsrRejected(f"subject must have exactly one CN, found {len(common_names)}")
@@ -161,10 +169,11 @@ def _check_subject(
             f"subject CN {common_name!r} does not name {profile.name} {expected_common_name!r}"
         )
     if expected_organization is None:
-        return
+        return common_name
     organizations = [
         str(a.value) for a in subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
     ]
     if organizations != [expected_organization]:
         found = ", ".join(repr(o) for o in organizations) or "none"
         raise CsrRejected(f"subject O {found} is not operator {expected_organization!r}")
+    return common_name

@@ -9,7 +9,7 @@ RFC 6960 4.2.2.2), and SKI/AKI (RFC 5280 4.2.1.1-2).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from pki.errors import ChainInvalid, IssuanceRefused
-from pki.keys import PrivateKey, signature_hash
+from pki.keys import PrivateKey, PublicKey, SignatureHash, signature_hash
 
 ROOT_VALIDITY = timedelta(days=20 * 365)
 INTERMEDIATE_VALIDITY = timedelta(days=10 * 365)
@@ -48,20 +48,46 @@ _INTERMEDIATE_NAMES = {
 
 @dataclass(frozen=True, slots=True)
 class IssuingCA:
-    """A CA certificate with its private key. Construction checks that the two belong together."""
+    """A CA certificate with its private key. Construction checks that the two belong together.
+
+    What every signature by this CA needs (its name, validity, AKI, signature hash) is read from
+    the certificate once, here, not on every issuance.
+    """
 
     role: CARole
     certificate: x509.Certificate
     private_key: PrivateKey
+    name: x509.Name = field(init=False, repr=False, compare=False)
+    """The CA's subject, the issuer of what it signs."""
+    not_before: datetime = field(init=False, repr=False, compare=False)
+    not_after: datetime = field(init=False, repr=False, compare=False)
+    key_identifier: x509.AuthorityKeyIdentifier = field(init=False, repr=False, compare=False)
+    """The AKI of what it signs: its own SKI (RFC 5280 4.2.1.1)."""
+    hash_algorithm: SignatureHash = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.certificate.public_key() != self.private_key.public_key():
+        public_key = self.private_key.public_key()
+        if self.certificate.public_key() != public_key:
             raise IssuanceRefused(f"{self.role} CA: private key does not match certificate")
+        cert = self.certificate
+        derived = {
+            "name": cert.subject,
+            "not_before": cert.not_valid_before_utc,
+            "not_after": cert.not_valid_after_utc,
+            "key_identifier": _key_identifier(cert, public_key),
+            "hash_algorithm": signature_hash(self.private_key),
+        }
+        for attribute, value in derived.items():
+            object.__setattr__(self, attribute, value)
 
-    @property
-    def name(self) -> x509.Name:
-        """The CA's subject, the issuer of what it signs."""
-        return self.certificate.subject
+
+def _key_identifier(cert: x509.Certificate, public_key: PublicKey) -> x509.AuthorityKeyIdentifier:
+    try:
+        ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    except x509.ExtensionNotFound:
+        # RFC 5280 4.2.1.2 method (1), what SubjectKeyIdentifier.from_public_key computes.
+        return x509.AuthorityKeyIdentifier.from_issuer_public_key(public_key)
+    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
 
 
 def check_serial(serial: int) -> None:
@@ -72,10 +98,9 @@ def check_serial(serial: int) -> None:
 
 def check_issuer_current(issuer: IssuingCA, now: datetime) -> None:
     """Refuse to sign with a CA certificate that is not valid at ``now``."""
-    cert = issuer.certificate
-    if now < cert.not_valid_before_utc:
+    if now < issuer.not_before:
         raise IssuanceRefused(f"{issuer.role} CA is not valid yet")
-    if now >= cert.not_valid_after_utc:
+    if now >= issuer.not_after:
         raise IssuanceRefused(f"{issuer.role} CA has expired")
 
 
@@ -177,19 +202,18 @@ def create_intermediate(
     countries = root.name.get_attributes_for_oid(NameOID.COUNTRY_NAME)
     country = str(countries[0].value) if countries else None
     name = _ca_name(organization, f"{organization} {_INTERMEDIATE_NAMES[role]}", country)
-    not_after = min(now + validity, root.certificate.not_valid_after_utc)
+    not_after = min(now + validity, root.not_after)
     builder = _ca_builder(name, key, serial, now, not_after, 0).issuer_name(root.name)
     builder = builder.add_extension(authority_key_identifier(root), critical=False)
     if crl_url is not None:
         builder = builder.add_extension(crl_distribution_points(crl_url), critical=False)
-    cert = builder.sign(root.private_key, signature_hash(root.private_key))
+    cert = builder.sign(root.private_key, root.hash_algorithm)
     return IssuingCA(role, cert, key)
 
 
 def authority_key_identifier(issuer: IssuingCA) -> x509.AuthorityKeyIdentifier:
     """AKI copied from the issuer's SKI (RFC 5280 4.2.1.1)."""
-    ski = issuer.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
-    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski.value)
+    return issuer.key_identifier
 
 
 def crl_distribution_points(url: str) -> x509.CRLDistributionPoints:

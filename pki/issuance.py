@@ -14,10 +14,11 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
 
 from pki.csr import CheckedCsr
 from pki.errors import ChainInvalid, ChainTooLong, IssuanceRefused
@@ -25,13 +26,12 @@ from pki.hierarchy import (
     BACKDATE,
     MAX_SERIAL,
     IssuingCA,
-    authority_key_identifier,
     certificate_to_pem,
     check_issuer_current,
     check_serial,
     crl_distribution_points,
 )
-from pki.keys import PublicKey, signature_hash
+from pki.keys import PublicKey
 from pki.profiles import SERVER, LeafProfile
 
 MAX_CHAIN_CHARACTERS = 10_000
@@ -69,15 +69,10 @@ def issue_certificate(
         IssuanceRefused: ``issuer`` is not the profile's CA or is not valid at ``now``, the
             serial is out of range, or the profile needs a SAN and ``san`` is empty.
     """
-    csr = request.csr
     if subject is None:
-        common_name = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
-        subject = _leaf_name(issuer, str(common_name))
-    public_key = csr.public_key()
-    if not isinstance(public_key, PublicKey):  # pragma: no cover - check_csr refuses these
-        raise IssuanceRefused(f"cannot certify a {type(public_key).__name__}")
+        subject = _leaf_name(issuer, request.common_name)
     return _sign_leaf(
-        public_key, subject, issuer, request.profile, serial, now, san, revocation_urls
+        request.public_key, subject, issuer, request.profile, serial, now, san, revocation_urls
     )
 
 
@@ -128,6 +123,44 @@ def _leaf_name(issuer: IssuingCA, common_name: str) -> x509.Name:
     return x509.Name(attributes)
 
 
+_END_ENTITY = x509.Extension(
+    ExtensionOID.BASIC_CONSTRAINTS, True, x509.BasicConstraints(ca=False, path_length=None)
+)
+
+
+@lru_cache(maxsize=64)
+def _profile_extensions(
+    key_usage: x509.KeyUsage, extended_key_usage: tuple[x509.ObjectIdentifier, ...]
+) -> tuple[x509.Extension[x509.ExtensionType], ...]:
+    """The extensions every leaf of a profile shares, in the order leaves carry them."""
+    usage = x509.ExtendedKeyUsage(list(extended_key_usage))
+    return (
+        _END_ENTITY,
+        x509.Extension(ExtensionOID.KEY_USAGE, True, key_usage),
+        x509.Extension(ExtensionOID.EXTENDED_KEY_USAGE, False, usage),
+    )
+
+
+@lru_cache(maxsize=64)
+def _revocation_extensions(urls: RevocationUrls) -> tuple[x509.Extension[x509.ExtensionType], ...]:
+    """CDP and AIA/OCSP for the URLs the issuing CA publishes (RFC 5280 4.2.1.13, 4.2.2.1)."""
+    extensions: list[x509.Extension[x509.ExtensionType]] = []
+    if urls.crl_url is not None:
+        points = crl_distribution_points(urls.crl_url)
+        extensions.append(x509.Extension(points.oid, False, points))
+    if urls.ocsp_url is not None:
+        ocsp = x509.AccessDescription(
+            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(urls.ocsp_url)
+        )
+        access = x509.AuthorityInformationAccess([ocsp])
+        extensions.append(x509.Extension(access.oid, False, access))
+    return tuple(extensions)
+
+
+def _non_critical(value: x509.ExtensionType) -> x509.Extension[x509.ExtensionType]:
+    return x509.Extension(value.oid, False, value)
+
+
 def _sign_leaf(
     public_key: PublicKey,
     subject: x509.Name,
@@ -147,31 +180,25 @@ def _sign_leaf(
     check_issuer_current(issuer, now)
     if profile.requires_san and not san:
         raise IssuanceRefused(f"{profile.name} certificates need a subjectAltName")
-    not_after = min(now + profile.validity, issuer.certificate.not_valid_after_utc)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer.name)
-        .public_key(public_key)
-        .serial_number(serial)
-        .not_valid_before(max(now - BACKDATE, issuer.certificate.not_valid_before_utc))
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(profile.key_usage, critical=True)
-        .add_extension(x509.ExtendedKeyUsage(list(profile.extended_key_usage)), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(authority_key_identifier(issuer), critical=False)
-    )
+    extensions = [
+        *_profile_extensions(profile.key_usage, profile.extended_key_usage),
+        _non_critical(x509.SubjectKeyIdentifier.from_public_key(public_key)),
+        _non_critical(issuer.key_identifier),
+    ]
     if san:
-        builder = builder.add_extension(x509.SubjectAlternativeName(list(san)), critical=False)
-    if revocation_urls is not None and revocation_urls.crl_url is not None:
-        builder = builder.add_extension(
-            crl_distribution_points(revocation_urls.crl_url), critical=False
-        )
-    if revocation_urls is not None and revocation_urls.ocsp_url is not None:
-        ocsp = x509.AccessDescription(
-            AuthorityInformationAccessOID.OCSP,
-            x509.UniformResourceIdentifier(revocation_urls.ocsp_url),
-        )
-        builder = builder.add_extension(x509.AuthorityInformationAccess([ocsp]), critical=False)
-    return builder.sign(issuer.private_key, signature_hash(issuer.private_key))
+        extensions.append(_non_critical(x509.SubjectAlternativeName(list(san))))
+    if revocation_urls is not None:
+        extensions += _revocation_extensions(revocation_urls)
+    # One constructor call instead of a chain of builder copies. Every value is checked above or
+    # built here: the serial by check_serial, distinct extension OIDs, and notBefore <= now <
+    # notAfter because check_issuer_current holds the issuer's own validity around ``now``.
+    builder = x509.CertificateBuilder(
+        issuer_name=issuer.name,
+        subject_name=subject,
+        public_key=public_key,
+        serial_number=serial,
+        not_valid_before=max(now - BACKDATE, issuer.not_before),
+        not_valid_after=min(now + profile.validity, issuer.not_after),
+        extensions=extensions,
+    )
+    return builder.sign(issuer.private_key, issuer.hash_algorithm)

@@ -37,7 +37,7 @@ def test_a_station_csr_with_an_ec_p256_key_is_accepted(ec_key: PrivateKey) -> No
     checked = check_csr(
         csr, profile=STATION, expected_common_name="SN-0001", expected_organization=OPERATOR
     )
-    assert checked == CheckedCsr(csr, STATION)
+    assert checked == CheckedCsr(csr, STATION, csr.public_key(), "SN-0001")  # type: ignore[arg-type]
 
 
 def test_a_station_csr_with_an_rsa_2048_key_is_accepted(rsa_key: PrivateKey) -> None:

@@ -13,13 +13,14 @@ from pki.hierarchy import (
     ROOT_VALIDITY,
     CARole,
     IssuingCA,
+    authority_key_identifier,
     certificate_to_pem,
     create_intermediate,
     create_operator_root,
     load_certificate,
     load_certificates,
 )
-from pki.keys import generate_private_key
+from pki.keys import generate_private_key, signature_hash
 from tests.pki.builders import OPERATOR
 from tests.pki.conftest import NOW, ThrowawayCA
 
@@ -134,3 +135,35 @@ def test_a_bundle_is_not_one_certificate(ca: ThrowawayCA) -> None:
 def test_text_that_is_no_certificate_is_malformed(text: str) -> None:
     with pytest.raises(ChainInvalid, match="^malformed PEM certificate: "):
         load_certificates(text)
+
+
+def test_a_ca_certificate_without_ski_gives_its_leaves_the_key_hash_as_aki() -> None:
+    key = generate_private_key()
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "Bare CA")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW)
+        .not_valid_after(NOW + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(key, signature_hash(key))
+    )
+    bare = IssuingCA(CARole.STATION, cert, key)
+    expected = x509.SubjectKeyIdentifier.from_public_key(key.public_key()).digest
+    assert authority_key_identifier(bare).key_identifier == expected
+
+
+def test_a_ca_reads_its_name_validity_and_key_identifier_from_its_certificate(
+    ca: ThrowawayCA,
+) -> None:
+    cert = ca.station.certificate
+    assert ca.station.name == cert.subject
+    assert (ca.station.not_before, ca.station.not_after) == (
+        cert.not_valid_before_utc,
+        cert.not_valid_after_utc,
+    )
+    ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    assert ca.station.key_identifier.key_identifier == ski.digest

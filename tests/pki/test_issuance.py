@@ -268,3 +268,28 @@ def test_a_chain_over_10000_characters_is_refused(ca: ThrowawayCA, ec_key: Priva
         chain_pem(cert, [ca.station.certificate])
     assert caught.value.reason.startswith("too long: ")
     assert caught.value.reason.endswith(f" characters, at most {MAX_CHAIN_CHARACTERS}")
+
+
+def test_a_station_certificate_carries_its_extensions_in_a_fixed_order(
+    ca: ThrowawayCA, ec_key: PrivateKey
+) -> None:
+    cert = station_certificate(ca, ec_key, revocation_urls=URLS)
+    assert [type(e.value) for e in cert.extensions] == [
+        x509.BasicConstraints,
+        x509.KeyUsage,
+        x509.ExtendedKeyUsage,
+        x509.SubjectKeyIdentifier,
+        x509.AuthorityKeyIdentifier,
+        x509.CRLDistributionPoints,
+        x509.AuthorityInformationAccess,
+    ]
+    assert [e.critical for e in cert.extensions] == [True, True, False, False, False, False, False]
+
+
+def test_issuing_twice_from_the_same_request_gives_the_same_certificate_body(
+    ca: ThrowawayCA, ec_key: PrivateKey
+) -> None:
+    first = station_certificate(ca, ec_key, revocation_urls=URLS)
+    second = station_certificate(ca, ec_key, revocation_urls=URLS)
+    assert first.tbs_certificate_bytes == second.tbs_certificate_bytes
+    assert first.signature != second.signature  # ECDSA draws a fresh nonce every time
