@@ -104,8 +104,9 @@ async def _progress(stats: FleetStats, stations: int, out: TextIO, interval: flo
         out.flush()
 
 
-async def simulate(config: FleetConfig, out: TextIO, *, progress_interval: float = 0.5
-                   ) -> FleetReport:
+async def simulate(
+    config: FleetConfig, out: TextIO, *, progress_interval: float = 0.5
+) -> FleetReport:
     """Run the fleet with a progress display on ``out``."""
     stats = FleetStats()
     display = asyncio.create_task(_progress(stats, config.stations, out, progress_interval))
