@@ -76,7 +76,6 @@ def gateway_url(settings: Settings) -> str | None:
     """The gateway's TLS endpoint as a station reaches it, without the station identity
     (``wss://host:port/ocpp``): the host of ``public_url`` when set, else ``ocpp_host``.
     None when no usable host or port is known (a wildcard address, port 0)."""
-    host = ""
     if settings.public_url:
         host = urlsplit(settings.public_url).hostname or ""
     else:
