@@ -24,7 +24,7 @@ from charging import events as ev
 from charging import registry
 from charging.authorization import TokenRecord, authorize
 from charging.errors import UnknownStation
-from charging.ledger import Ledger
+from charging.ledger import Ledger, LookupCache
 from charging.outcomes import (
     Acknowledged,
     AuthorizationDecision,
@@ -66,6 +66,7 @@ class ChargingCore:
         self.retry_interval = retry_interval
         self.passwords = passwords or StationPasswords()
         self.presence = Presence()
+        self.lookups = LookupCache()
 
     # -- events -----------------------------------------------------------------------------
 
@@ -74,7 +75,14 @@ class ChargingCore:
         self.presence.touch(event.station_id, now)
         if isinstance(event, ev.HeartbeatReceived):
             return ClockDecision(now)
-        return self._run(lambda session: self._apply(session, Ledger(session), event, now))
+
+        def work(session: Session) -> Decision:
+            ledger = Ledger(session)
+            decision = self._apply(session, ledger, event, now)
+            ledger.write_samples()
+            return decision
+
+        return self._run(work)
 
     def handle_batch(self, items: Sequence[tuple[ev.Event, datetime]]) -> list[Decision]:
         """Apply ``items`` (typically MeterSampled / TransactionUpdated) in one transaction,
@@ -83,35 +91,34 @@ class ChargingCore:
             self.presence.touch(event.station_id, now)
 
         def work(session: Session) -> list[Decision]:
-            stations = list({event.station_id for event, _ in items})
-            list(session.exec(select(Station).where(col(Station.id).in_(stations))))
-            ledger = Ledger(session)
+            ledger = Ledger(session, self.lookups)
             ledger.prefetch([event for event, _ in items])
-            return [self._apply(session, ledger, event, now) for event, now in items]
+            decisions = [self._apply(session, ledger, event, now) for event, now in items]
+            ledger.write_samples()
+            return decisions
 
         return self._run(work)
 
     def _apply(self, session: Session, ledger: Ledger, event: ev.Event, now: datetime) -> Decision:
         if isinstance(event, ev.StationBooted):
             return self._booted(session, event, now)
-        station = _station(session, event.station_id)
+        if not ledger.station_known(event.station_id):
+            _station(session, event.station_id)
+            ledger.known_stations.add(event.station_id)
         if isinstance(event, ev.MeterSampled):
             ledger.meter(event)
-            ledger.write_samples()
             return Acknowledged()
         if isinstance(event, ev.TransactionUpdated):
             ledger.update(event)
-            ledger.write_samples()
             return self._transaction_decision(session, event.id_token, None, now)
         if isinstance(event, ev.HeartbeatReceived):
             return ClockDecision(now)
         if isinstance(event, ev.AuthorizationRequested):
-            if station.pending:
+            if _station(session, event.station_id).pending:
                 return AuthorizationDecision(AuthorizationStatus.INVALID)
             return authorize(_token_record(session, event.id_token.value), now=now)
         if isinstance(event, ev.TransactionStarted):
             tx = ledger.start(event)
-            ledger.write_samples()
             tx_id = tx.id if event.transaction_ref is None else None
             return self._transaction_decision(session, event.id_token, tx_id, now)
         if isinstance(event, ev.TransactionEnded):
