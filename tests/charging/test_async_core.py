@@ -96,3 +96,19 @@ async def test_meter_events_are_refused_before_the_writer_starts(core: ChargingC
     front = AsyncChargingCore(core)
     with pytest.raises(RuntimeError, match="not started"):
         await front.handle(meter(1), now=T0)
+
+
+async def test_meter_values_naming_a_transaction_not_yet_known_are_tied_once_it_exists(
+    core: ChargingCore, platform: Platform
+) -> None:
+    sample = (ev.MeterSample(at(1), ENERGY_REGISTER, 1.0, "Wh"),)
+    async with AsyncChargingCore(core) as front:
+        await front.handle(ev.MeterSampled(STATION, 1, 1, sample, "1"), now=at(1))
+        start = ev.TransactionStarted(STATION, None, 1, 1, None, at(2), 0.0)
+        decision = await front.handle(start, now=at(2))
+        assert isinstance(decision, TransactionDecision) and decision.transaction_id == 1
+        for _ in range(2):  # the second batch answers from the lookup cache
+            await front.handle(ev.MeterSampled(STATION, 1, 1, sample, "1"), now=at(3))
+    with Session(platform.engine) as session:
+        tied = session.exec(select(MeterSampleRow.transaction_id)).all()
+    assert sorted(tied, key=str) == sorted([None, 1, 1], key=str)
