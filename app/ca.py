@@ -15,8 +15,10 @@ made by other processes (the CLI), so the gateway can close the open connection.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -48,6 +50,7 @@ from pki import (
     LeafProfile,
     RevocationReason,
     RevocationUrls,
+    VerifiedClient,
     answer_ocsp,
     certificate_to_pem,
     chain_pem,
@@ -70,6 +73,10 @@ from pki.hierarchy import INTERMEDIATE_ROLES
 log = logging.getLogger(__name__)
 
 OnRevoked = Callable[[str], Awaitable[None]]
+
+VERIFIED_CLIENTS = 100_000
+"""Client certificates whose chain check is remembered (by SHA-256 of the DER), least recently
+presented dropped first; a fleet reconnecting after an outage fits."""
 
 
 class CAError(Exception):
@@ -120,6 +127,8 @@ class CertificateAuthority:
         self._cas: dict[CARole, IssuingCA] | None = None
         self._lock = threading.Lock()
         self.ledger = RevocationLedger(engine)
+        self._verified: OrderedDict[bytes, VerifiedClient] = OrderedDict()
+        self._verified_lock = threading.Lock()
 
     # -- hierarchy ---------------------------------------------------------------------------
 
@@ -440,25 +449,38 @@ class CertificateAuthority:
     def check_station_certificate(self, der: bytes, *, station_id: str, now: datetime) -> None:
         """Re-check a TLS client certificate for security profile 3 (OCPP 2.0.1 A00).
 
+        The chain is verified in full the first time a certificate is seen; after that only
+        what can change is checked on every handshake: validity at ``now``, the station it is
+        presented for, and revocation (``is_revoked``, at most ``REVOCATION_TTL`` seconds old).
+
         Raises:
             ChainInvalid: malformed, expired, not yet valid, wrong EKU, foreign CA, or CN
                 naming another station; CertificateRevoked. Every refusal is audited.
         """
         serial = ""
+        fingerprint = hashlib.sha256(der).digest()
         try:
-            try:
-                cert = x509.load_der_x509_certificate(der)
-            except ValueError as exc:
-                raise ChainInvalid("malformed DER certificate") from exc
-            serial = serial_to_hex(cert.serial_number)
-            verify_client_certificate(
-                cert,
-                intermediates=[self.authority(CARole.STATION).certificate],
-                roots=[self.authority(CARole.OPERATOR_ROOT).certificate],
-                now=now,
-                is_revoked=self.is_revoked,
-                expected_station_id=station_id,
-            )
+            verified = self._remembered(fingerprint)
+            if verified is None:
+                try:
+                    cert = x509.load_der_x509_certificate(der)
+                except ValueError as exc:
+                    raise ChainInvalid("malformed DER certificate") from exc
+                serial = serial_to_hex(cert.serial_number)
+                verify_client_certificate(
+                    cert,
+                    intermediates=[self.authority(CARole.STATION).certificate],
+                    roots=[self.authority(CARole.OPERATOR_ROOT).certificate],
+                    now=now,
+                    is_revoked=self.is_revoked,
+                    expected_station_id=station_id,
+                )
+                self._remember(fingerprint, VerifiedClient.of(cert))
+            else:
+                serial = serial_to_hex(verified.serial_number)
+                verified.recheck(
+                    now=now, is_revoked=self.is_revoked, expected_station_id=station_id
+                )
         except (ChainInvalid, CertificateRevoked) as exc:
             actor = audit.Actor(f"station:{station_id}")
             reason = str(exc)
@@ -466,6 +488,19 @@ class CertificateAuthority:
                 actor, "pki.client_certificate_refused", station_id, reason, serial=serial
             )
             raise
+
+    def _remembered(self, fingerprint: bytes) -> VerifiedClient | None:
+        with self._verified_lock:
+            verified = self._verified.get(fingerprint)
+            if verified is not None:
+                self._verified.move_to_end(fingerprint)
+            return verified
+
+    def _remember(self, fingerprint: bytes, verified: VerifiedClient) -> None:
+        with self._verified_lock:
+            self._verified[fingerprint] = verified
+            while len(self._verified) > VERIFIED_CLIENTS:
+                self._verified.popitem(last=False)
 
     def retire_superseded(
         self,

@@ -62,7 +62,12 @@ from pki.revocation import (
     build_crl,
     crl_to_der,
 )
-from pki.verification import station_id_of, verify_client_certificate, verify_user_certificate
+from pki.verification import (
+    VerifiedClient,
+    station_id_of,
+    verify_client_certificate,
+    verify_user_certificate,
+)
 
 __all__ = [
     "CARole",
@@ -89,6 +94,7 @@ __all__ = [
     "SERVER",
     "STATION",
     "USER",
+    "VerifiedClient",
     "answer_ocsp",
     "build_crl",
     "certificate_to_pem",

@@ -10,6 +10,7 @@ plainly so the gateway can log a useful security event.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
@@ -27,6 +28,46 @@ def station_id_of(cert: x509.Certificate) -> str:
     if len(common_names) != 1:
         raise ChainInvalid(f"subject must have exactly one CN, found {len(common_names)}")
     return str(common_names[0].value)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedClient:
+    """What a full :func:`verify_client_certificate` established about one certificate.
+
+    Chain, signatures and EKU of a given certificate never change, so a caller that keeps this
+    (keyed by the certificate's fingerprint) only has to :meth:`recheck` what does change:
+    the time, the station the certificate is presented for, and revocation.
+    """
+
+    station_id: str
+    serial_number: int
+    not_before: datetime
+    not_after: datetime
+
+    @classmethod
+    def of(cls, cert: x509.Certificate) -> VerifiedClient:
+        """Remember ``cert``; only after :func:`verify_client_certificate` accepted it."""
+        return cls(
+            station_id_of(cert),
+            cert.serial_number,
+            cert.not_valid_before_utc,
+            cert.not_valid_after_utc,
+        )
+
+    def recheck(
+        self,
+        *,
+        now: datetime,
+        is_revoked: Callable[[int], bool],
+        expected_station_id: str | None = None,
+    ) -> str:
+        """The checks of :func:`verify_client_certificate` that depend on more than the
+        certificate, with the same errors; returns the station id."""
+        _check_validity(self.not_before, self.not_after, now)
+        _check_station(self.station_id, expected_station_id)
+        if is_revoked(self.serial_number):
+            raise CertificateRevoked(self.serial_number)
+        return self.station_id
 
 
 def verify_client_certificate(
@@ -62,10 +103,7 @@ def verify_client_certificate(
     except verification.VerificationError as exc:
         raise ChainInvalid(f"chain rejected: {exc}") from exc
     station_id = station_id_of(cert)
-    if expected_station_id is not None and station_id != expected_station_id:
-        raise ChainInvalid(
-            f"subject CN {station_id!r} does not name station {expected_station_id!r}"
-        )
+    _check_station(station_id, expected_station_id)
     if is_revoked(cert.serial_number):
         raise CertificateRevoked(cert.serial_number)
     return station_id
@@ -97,10 +135,7 @@ _EE_POLICY = verification.ExtensionPolicy.webpki_defaults_ee().may_be_present(
 def _check_leaf(
     cert: x509.Certificate, intermediates: Sequence[x509.Certificate], now: datetime
 ) -> None:
-    if now < cert.not_valid_before_utc:
-        raise ChainInvalid("not yet valid")
-    if now > cert.not_valid_after_utc:
-        raise ChainInvalid("expired")
+    _check_validity(cert.not_valid_before_utc, cert.not_valid_after_utc, now)
     try:
         usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
@@ -109,6 +144,20 @@ def _check_leaf(
         raise ChainInvalid("wrong EKU: clientAuth required")
     if not any(_issued_by(cert, parent) for parent in intermediates):
         raise ChainInvalid(f"unknown issuer: {cert.issuer.rfc4514_string()}")
+
+
+def _check_validity(not_before: datetime, not_after: datetime, now: datetime) -> None:
+    if now < not_before:
+        raise ChainInvalid("not yet valid")
+    if now > not_after:
+        raise ChainInvalid("expired")
+
+
+def _check_station(station_id: str, expected_station_id: str | None) -> None:
+    if expected_station_id is not None and station_id != expected_station_id:
+        raise ChainInvalid(
+            f"subject CN {station_id!r} does not name station {expected_station_id!r}"
+        )
 
 
 def _issued_by(cert: x509.Certificate, parent: x509.Certificate) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import stat
 import threading
@@ -322,6 +323,50 @@ def test_the_gatekeeper_check_refuses_bad_client_certificates_and_audits_them(
     audited = refusals(platform, "pki.client_certificate_refused")
     assert len(audited) == len(cases) + 1
     assert audited[-1]["reason"] == f"certificate {int(serial_a, 16):x} is revoked"
+
+
+def test_a_remembered_certificate_is_still_refused_for_time_station_and_revocation(
+    platform: Platform, ca: CertificateAuthority, session: Session
+) -> None:
+    serial = issue(ca, session, "CP-A")
+    der = der_of(ca, session, serial)
+    ca.check_station_certificate(der, station_id="CP-A", now=NOW)  # verified once, remembered
+    cases: list[tuple[str, datetime, str]] = [
+        ("CP-B", NOW, "subject CN 'CP-A' does not name station 'CP-B'"),
+        ("CP-A", NOW + timedelta(days=3 * 365), "expired"),
+        ("CP-A", NOW - timedelta(days=1), "not yet valid"),
+    ]
+    for station_id, when, reason in cases:
+        with pytest.raises(ChainInvalid) as refused:
+            ca.check_station_certificate(der, station_id=station_id, now=when)
+        assert refused.value.reason == reason
+    ca.check_station_certificate(der, station_id="CP-A", now=NOW)
+    elsewhere = CertificateAuthority(platform.settings, platform.engine)  # e.g. the CLI
+    with Session(platform.engine) as other:
+        elsewhere.revoke(other, serial, RevocationReason.KEY_COMPROMISE, actor=TEST_ACTOR, now=NOW)
+        other.commit()
+    ca.ledger.ttl = 0.0  # the REVOCATION_TTL has passed
+    with pytest.raises(CertificateRevoked):
+        ca.check_station_certificate(der, station_id="CP-A", now=NOW)
+    audited = refusals(platform, "pki.client_certificate_refused")
+    assert [entry["reason"] for entry in audited] == [reason for _, _, reason in cases] + [
+        f"certificate {int(serial, 16):x} is revoked"
+    ]
+    assert {entry["serial"] for entry in audited} == {serial}
+
+
+def test_only_the_most_recently_presented_certificates_are_remembered(
+    ca: CertificateAuthority, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.ca
+
+    monkeypatch.setattr(app.ca, "VERIFIED_CLIENTS", 2)
+    ders = [der_of(ca, session, issue(ca, session, f"CP-{i}")) for i in range(3)]
+    for i, der in enumerate(ders):
+        ca.check_station_certificate(der, station_id=f"CP-{i}", now=NOW)
+    ca.check_station_certificate(ders[1], station_id="CP-1", now=NOW)
+    remembered = list(ca._verified)  # least recently presented first
+    assert remembered == [hashlib.sha256(ders[2]).digest(), hashlib.sha256(ders[1]).digest()]
 
 
 def test_retiring_supersedes_every_other_live_certificate_of_the_station(

@@ -24,7 +24,12 @@ from pki.revocation import (
     build_crl,
     crl_to_der,
 )
-from pki.verification import station_id_of, verify_client_certificate, verify_user_certificate
+from pki.verification import (
+    VerifiedClient,
+    station_id_of,
+    verify_client_certificate,
+    verify_user_certificate,
+)
 from tests.pki.builders import make_csr
 from tests.pki.conftest import NOW, ThrowawayCA
 
@@ -303,3 +308,39 @@ def test_a_user_certificate_verifies_for_its_stations_only(ca: ThrowawayCA, ec_k
     verify_user_certificate(cert, station_id="SN-1", **options)  # type: ignore[arg-type]
     with pytest.raises(ChainInvalid, match="^user certificate is not bound to station 'SN-2'$"):
         verify_user_certificate(cert, station_id="SN-2", **options)  # type: ignore[arg-type]
+
+
+def test_a_verified_client_rechecks_time_station_and_revocation_with_the_same_errors(
+    ca: ThrowawayCA, ec_key: PrivateKey
+) -> None:
+    cert = issue(ca, ec_key)
+    verify_client_certificate(
+        cert,
+        intermediates=[ca.station.certificate],
+        roots=[ca.root.certificate],
+        now=NOW,
+        is_revoked=lambda _serial: False,
+    )
+    verified = VerifiedClient.of(cert)
+    assert verified == VerifiedClient(
+        "SN-0001", 0x42, cert.not_valid_before_utc, cert.not_valid_after_utc
+    )
+    assert verified.recheck(now=NOW, is_revoked=lambda _s: False) == "SN-0001"
+    assert (
+        verified.recheck(now=NOW, is_revoked=lambda _s: False, expected_station_id="SN-0001")
+        == "SN-0001"
+    )
+    refusals: list[tuple[dict[str, object], str]] = [
+        ({"now": NOW + STATION.validity + timedelta(seconds=1)}, "expired"),
+        ({"now": NOW - timedelta(days=1)}, "not yet valid"),
+        (
+            {"now": NOW, "expected_station_id": "SN-0002"},
+            "subject CN 'SN-0001' does not name station 'SN-0002'",
+        ),
+    ]
+    for arguments, reason in refusals:
+        with pytest.raises(ChainInvalid) as refused:
+            verified.recheck(is_revoked=lambda _s: False, **arguments)  # type: ignore[arg-type]
+        assert refused.value.reason == reason
+    with pytest.raises(CertificateRevoked, match="^certificate 42 is revoked$"):
+        verified.recheck(now=NOW, is_revoked=lambda serial: serial == 0x42)
