@@ -126,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if not getattr(args, "needs_platform", True):
+            standalone: Callable[[argparse.Namespace], int] = args.handler
+            return standalone(args)  # e.g. the simulator: a client, no database of its own
         platform = build_platform(settings_from(args))
         handler: Handler = args.handler
         return handler(args, platform)

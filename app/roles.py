@@ -110,6 +110,9 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
         plain = await gateway.listen(settings.ocpp_host, settings.ocpp_port)
         context = await asyncio.to_thread(gateway_ssl_context, platform.ca)
         tls = await gateway.listen(settings.ocpp_host, settings.ocpp_tls_port, context)
+        if certificates.csms_url is None and settings.ocpp_tls_port == 0:
+            # An ephemeral TLS port is only known now: tell 2.x stations where profile 3 is.
+            certificates.csms_url = f"wss://{settings.ocpp_host}:{Gateway.port_of(tls)}/ocpp"
         platform.commands = LocalCommandBus(gateway)
         background.append(asyncio.create_task(platform.ca.watch_revocations()))
         background.append(asyncio.create_task(_renew_periodically(certificates, gateway)))

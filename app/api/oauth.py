@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.deps import NowDep, PlatformDep, SessionDep, client_address
 from app.identity import service
 from app.identity.jwt_tokens import Principal
 from app.identity.ratelimit import TooManyAttempts
+from app.platform import Platform
 from app.problems import Problem
 
 router = APIRouter(tags=["oauth"])
@@ -65,6 +69,15 @@ async def token(
         raise oauth_problem(
             "unsupported_grant_type", f"grant_type must be one of {', '.join(GRANTS)}"
         )
+    # Password hashing and database waits must not stall the event loop.
+    body = await run_in_threadpool(_grant, request, form, platform, session, now)
+    return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+def _grant(
+    request: Request, form: dict[str, str], platform: Platform, session: Session, now: datetime
+) -> dict[str, Any]:
+    grant = form["grant_type"]
     source = client_address(request)
     body: dict[str, Any]
     try:
@@ -73,8 +86,8 @@ async def token(
             if creds is None:
                 raise oauth_problem("invalid_client", "client authentication is required", 401)
             principal = service.authenticate_client(session, *creds)
-            body = _bearer(platform, principal, now)
-        elif grant == "password":
+            return _bearer(platform, principal, now)
+        if grant == "password":
             if not form.get("username") or not form.get("password"):
                 raise oauth_problem("invalid_request", "username and password are required")
             user = service.password_login(
@@ -89,18 +102,19 @@ async def token(
             body["refresh_token"] = service.issue_refresh_token(
                 session, user, ttl=platform.settings.refresh_token_ttl, now=now
             )
-        else:
-            if not form.get("refresh_token"):
-                raise oauth_problem("invalid_request", "refresh_token is required")
-            user, successor = service.rotate_refresh_token(
-                session,
-                form["refresh_token"],
-                ttl=platform.settings.refresh_token_ttl,
-                now=now,
-                source=source,
-            )
-            body = _bearer(platform, service.user_principal(user), now)
-            body["refresh_token"] = successor
+            return body
+        if not form.get("refresh_token"):
+            raise oauth_problem("invalid_request", "refresh_token is required")
+        user, successor = service.rotate_refresh_token(
+            session,
+            form["refresh_token"],
+            ttl=platform.settings.refresh_token_ttl,
+            now=now,
+            source=source,
+        )
+        body = _bearer(platform, service.user_principal(user), now)
+        body["refresh_token"] = successor
+        return body
     except service.AuthError as exc:
         raise oauth_problem(
             exc.code, exc.description, 401 if exc.code == "invalid_client" else 400
@@ -109,10 +123,9 @@ async def token(
         raise Problem(
             429, "too-many-attempts", str(exc), headers={"Retry-After": str(exc.retry_after)}
         ) from exc
-    return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
-def _bearer(platform: PlatformDep, principal: Principal, now: NowDep) -> dict[str, Any]:
+def _bearer(platform: Platform, principal: Principal, now: datetime) -> dict[str, Any]:
     return {
         "access_token": platform.tokens.issue(principal, now=now),
         "token_type": "Bearer",

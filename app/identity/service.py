@@ -143,6 +143,7 @@ def password_login(
     limiter.check(session, keys, now=now)
     user = session.exec(select(User).where(User.email == email)).first()
     if not verify_password(password, user.password_hash if user else None) or user is None:
+        session.rollback()  # end the read snapshot: the failure count writes on its own
         limiter.fail(session, keys, now=now)
         audit.record(
             session,
@@ -200,20 +201,29 @@ def rotate_refresh_token(
 
     A token spent twice means it leaked: the whole family is revoked (RFC 9700 4.14.2), so
     neither the thief nor the user can go on with it and the user has to log in again.
+    The token is claimed with one conditional UPDATE before anything is read, so that of two
+    concurrent spends exactly one wins, on PostgreSQL and on SQLite alike (a SQLite
+    transaction that reads first cannot wait for a concurrent writer).
     """
-    row = session.exec(select(RefreshToken).where(RefreshToken.token_hash == digest(token))).first()
-    if row is None:
-        raise AuthError("invalid_grant", "unknown refresh token")
-    if row.revoked_at is not None:
-        raise AuthError("invalid_grant", "refresh token revoked")
-    if as_utc(row.expires_at) <= now:
-        raise AuthError("invalid_grant", "refresh token expired")
+    token_hash = digest(token)
     claimed = session.execute(
         update(RefreshToken)
-        .where(col(RefreshToken.id) == row.id, col(RefreshToken.used_at).is_(None))
+        .where(
+            col(RefreshToken.token_hash) == token_hash,
+            col(RefreshToken.used_at).is_(None),
+            col(RefreshToken.revoked_at).is_(None),
+            col(RefreshToken.expires_at) > now,
+        )
         .values(used_at=now)
     )
+    row = session.exec(select(RefreshToken).where(RefreshToken.token_hash == token_hash)).first()
+    if row is None:
+        raise AuthError("invalid_grant", "unknown refresh token")
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if row.revoked_at is not None:
+            raise AuthError("invalid_grant", "refresh token revoked")
+        if as_utc(row.expires_at) <= now:
+            raise AuthError("invalid_grant", "refresh token expired")
         revoke_family(session, row.family_id, now=now)
         audit.record(
             session,
