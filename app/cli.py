@@ -1,4 +1,4 @@
-"""The ``chargeline`` command line: process roles, database, accounts."""
+"""The chargeline command line: process roles, database, accounts, stations, PKI, devices."""
 
 from __future__ import annotations
 
