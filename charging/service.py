@@ -38,7 +38,14 @@ from charging.outcomes import (
 from charging.passwords import StationPasswords
 from charging.presence import Presence
 from charging.registry import StationCredentials
-from charging.tables import Connector, IdTokenRow, SecurityEventRow, Station, as_utc
+from charging.tables import (
+    Connector,
+    IdTokenRow,
+    IdTokenStation,
+    SecurityEventRow,
+    Station,
+    as_utc,
+)
 
 T = TypeVar("T")
 
@@ -110,20 +117,21 @@ class ChargingCore:
             return Acknowledged()
         if isinstance(event, ev.TransactionUpdated):
             ledger.update(event)
-            return self._transaction_decision(session, event.id_token, None, now)
+            return self._transaction_decision(session, event.station_id, event.id_token, None, now)
         if isinstance(event, ev.HeartbeatReceived):
             return ClockDecision(now)
         if isinstance(event, ev.AuthorizationRequested):
             if _station(session, event.station_id).pending:
                 return AuthorizationDecision(AuthorizationStatus.INVALID)
-            return authorize(_token_record(session, event.id_token.value), now=now)
+            record = _token_record(session, event.id_token.value)
+            return authorize(record, now=now, station_id=event.station_id)
         if isinstance(event, ev.TransactionStarted):
             tx = ledger.start(event)
             tx_id = tx.id if event.transaction_ref is None else None
-            return self._transaction_decision(session, event.id_token, tx_id, now)
+            return self._transaction_decision(session, event.station_id, event.id_token, tx_id, now)
         if isinstance(event, ev.TransactionEnded):
             ledger.end(event)
-            return self._transaction_decision(session, event.id_token, None, now)
+            return self._transaction_decision(session, event.station_id, event.id_token, None, now)
         if isinstance(event, ev.ConnectorStatusChanged):
             _set_connector(session, event, now)
         elif isinstance(event, ev.SecurityEventRaised):
@@ -156,11 +164,17 @@ class ChargingCore:
         return BootDecision(RegistrationStatus.ACCEPTED, self.heartbeat_interval, now)
 
     def _transaction_decision(
-        self, session: Session, token: ev.IdToken | None, tx_id: int | None, now: datetime
+        self,
+        session: Session,
+        station_id: str,
+        token: ev.IdToken | None,
+        tx_id: int | None,
+        now: datetime,
     ) -> TransactionDecision:
         if token is None:
             return TransactionDecision(tx_id)
-        return TransactionDecision(tx_id, authorize(_token_record(session, token.value), now=now))
+        record = _token_record(session, token.value)
+        return TransactionDecision(tx_id, authorize(record, now=now, station_id=station_id))
 
     # -- presence ---------------------------------------------------------------------------
 
@@ -287,14 +301,23 @@ def _station(session: Session, station_id: str) -> Station:
 
 
 def _token_record(session: Session, value: str) -> TokenRecord | None:
-    row = session.exec(select(IdTokenRow).where(IdTokenRow.value == value)).first()
-    if row is None:
+    """The token with the stations it is limited to (``id_token_stations``; none = all), in
+    one query."""
+    rows = session.exec(
+        select(IdTokenRow, IdTokenStation.station_id)
+        .outerjoin(IdTokenStation, col(IdTokenStation.id_token) == col(IdTokenRow.value))
+        .where(IdTokenRow.value == value)
+    ).all()
+    if not rows:
         return None
+    row = rows[0][0]
+    stations = frozenset(station for _, station in rows if station is not None)
     return TokenRecord(
         row.value,
         AuthorizationStatus(row.status),
         as_utc(row.expires_at) if row.expires_at else None,
         row.group,
+        stations or None,
     )
 
 

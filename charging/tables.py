@@ -3,14 +3,14 @@
 Uniqueness that concurrent handlers could break is enforced here, by the database:
 one transaction per ``(station_id, transaction_ref)`` and per ``(station_id, start_key)`` (the
 fingerprint of an OCPP 1.6 StartTransaction), one connector row per ``(station, evse,
-connector)``, one id token per value.
+connector)``, one id token per value, one ``id_token_stations`` row per (token, station).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -121,6 +121,22 @@ class IdTokenRow(SQLModel, table=True):
     owner_user_id: str | None = Field(default=None, max_length=36, index=True)
     group: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
+
+
+class IdTokenStation(SQLModel, table=True):
+    """A station where an id token is valid. A token with no such row is valid at every
+    station (fleet-wide); one with rows only at those. Removing the token removes its rows."""
+
+    __tablename__ = "id_token_stations"
+
+    id_token: str = Field(
+        sa_column=Column(
+            String(64),
+            ForeignKey("id_tokens.value", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    station_id: str = Field(primary_key=True, max_length=48)
 
 
 class SecurityEventRow(SQLModel, table=True):

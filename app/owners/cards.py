@@ -3,8 +3,10 @@
 A card is an ``id_tokens`` row whose ``owner_user_id`` is its holder (the registrar, or a member
 they name). Registering grants it on every station where the registrar may register cards and
 the holder is a member. Each grant or withdrawal bumps that station's local-list version
-(:mod:`app.owners.local_list`). A card left with no grant is set ``Invalid``, so Authorize
-refuses it online as well.
+(:mod:`app.owners.local_list`). Each grant is mirrored as an ``id_token_stations`` row, so the
+charging core accepts the card online (Authorize, StartTransaction, TransactionEvent) only at
+those stations and answers NotAtThisLocation (1.6: Invalid) elsewhere. A card left with no
+grant is set ``Invalid`` (a token without stations would be valid everywhere).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from app.owners import local_list
 from app.owners.access import stations_with, visible_stations
 from app.owners.errors import Conflict, NotAllowed, NotVisible
 from app.owners.tables import CardGrant
-from charging.tables import IdTokenRow
+from charging.tables import IdTokenRow, IdTokenStation
 from enrollment.invitations import Permission
 
 INVALID = "Invalid"
@@ -64,7 +66,7 @@ def register(
     targets = [s for s in allowed if s in visible_stations(session, holder)]
     if not targets:
         raise NotVisible("user")
-    row = session.exec(select(IdTokenRow).where(IdTokenRow.value == value)).first()
+    row = _locked(session, value)
     if row is not None and row.owner_user_id != holder:
         raise Conflict("card-taken", "this card is registered to someone else")
     if row is None:
@@ -82,6 +84,15 @@ def register(
     return _card(session, row), changed
 
 
+def _locked(session: Session, value: str) -> IdTokenRow | None:
+    """The card's row, locked until commit (PostgreSQL; SQLite serialises writers): grants
+    and the card's status change under this lock, so no race leaves an accepted card without
+    stations, which the core would take for a fleet-wide token."""
+    return session.exec(
+        select(IdTokenRow).where(IdTokenRow.value == value).with_for_update()
+    ).first()
+
+
 def _grant(session: Session, row: IdTokenRow, serial: str, registrar: str, now: datetime) -> bool:
     exists = session.exec(
         select(CardGrant).where(CardGrant.id_token == row.value, CardGrant.station_serial == serial)
@@ -93,6 +104,8 @@ def _grant(session: Session, row: IdTokenRow, serial: str, registrar: str, now: 
             id_token=row.value, station_serial=serial, registered_by=registrar, created_at=now
         )
     )
+    if session.get(IdTokenStation, (row.value, serial)) is None:
+        session.add(IdTokenStation(id_token=row.value, station_id=serial))
     local_list.record_change(session, serial, row.value, row.type, added=True)
     return True
 
@@ -103,6 +116,9 @@ def withdraw(session: Session, row: IdTokenRow, serials: Sequence[str]) -> list[
     for grant in session.exec(select(CardGrant).where(CardGrant.id_token == row.value)).all():
         if grant.station_serial in serials:
             session.delete(grant)
+            scope = session.get(IdTokenStation, (row.value, grant.station_serial))
+            if scope is not None:
+                session.delete(scope)
             local_list.record_change(
                 session, grant.station_serial, row.value, row.type, added=False
             )
@@ -120,7 +136,7 @@ def remove(session: Session, *, caller_id: str, value: str, actor: audit.Actor) 
     Raises:
         NotVisible: the caller neither holds the card nor manages a station it is granted on.
     """
-    row = session.exec(select(IdTokenRow).where(IdTokenRow.value == value)).first()
+    row = _locked(session, value)
     if row is None:
         raise NotVisible("card")
     granted = {g.station_serial for g in _grants(session, value)}
@@ -147,6 +163,7 @@ def cut_off(session: Session, serial: str, user_id: str) -> list[str]:
         select(IdTokenRow)
         .join(CardGrant, col(CardGrant.id_token) == col(IdTokenRow.value))
         .where(IdTokenRow.owner_user_id == user_id, CardGrant.station_serial == serial)
+        .with_for_update(of=IdTokenRow)
     ).all()
     for row in rows:
         withdraw(session, row, [serial])
