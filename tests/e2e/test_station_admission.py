@@ -1,0 +1,97 @@
+"""Handshake admission on the real platform: unknown stations, auto-registration, profiles."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from app.audit import AuditEntry
+from app.platform import build_platform
+from app.roles import bound_port, running_api, running_edge
+from tests.conftest import make_settings
+from tests.e2e.conftest import RunningPlatform, basic
+from tests.factories import admin_headers_http
+
+BOOT = [2, "b", "BootNotification", {"chargePointVendor": "ACME", "chargePointModel": "X"}]
+
+
+@pytest.fixture
+async def auto(tmp_path: Path, database_url: str) -> AsyncIterator[RunningPlatform]:
+    settings = make_settings(
+        tmp_path, database_url, ocpp_port=0, ocpp_tls_port=0, auto_register_stations=True
+    )
+    platform = build_platform(settings)
+    async with running_edge(platform) as edge, running_api(platform) as api:
+        yield RunningPlatform(
+            platform,
+            edge,
+            f"http://127.0.0.1:{bound_port(api)}",
+            f"ws://127.0.0.1:{edge.ocpp_port}/ocpp",
+        )
+    platform.engine.dispose()
+
+
+async def boot(url: str, station_id: str, password: str) -> dict[str, object]:
+    async with connect(
+        f"{url}/{station_id}",
+        subprotocols=["ocpp1.6"],
+        additional_headers=basic(station_id, password),
+    ) as ws:
+        await ws.send(json.dumps(BOOT))
+        answer: dict[str, object] = json.loads(await ws.recv())[2]
+        return answer
+
+
+async def test_an_unknown_station_is_refused_and_the_refusal_audited(
+    running: RunningPlatform,
+) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        await boot(running.ocpp_url, "CP-STRANGER", "some-password-123456")
+    assert refused.value.response.status_code == 404
+
+
+async def test_a_wrong_password_is_401_and_audited(running: RunningPlatform) -> None:
+    running.add_station("CP-1")
+    with pytest.raises(InvalidStatus) as refused:
+        await boot(running.ocpp_url, "CP-1", "not-the-password-0000")
+    assert refused.value.response.status_code == 401
+    with Session(running.platform.engine) as session:
+        entry = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "station.connect_refused")
+        ).one()
+    assert entry.object_id == "CP-1" and entry.outcome == "failure"
+    assert "wrong station id or password" in entry.detail
+
+
+async def test_auto_registration_answers_pending_until_an_admin_approves(
+    auto: RunningPlatform,
+) -> None:
+    password = "new-station-password-01"
+    first = await boot(auto.ocpp_url, "CP-NEW", password)
+    assert first["status"] == "Pending"
+    with pytest.raises(InvalidStatus) as hijack:
+        await boot(auto.ocpp_url, "CP-NEW", "another-password-000001")
+    assert hijack.value.response.status_code == 401
+    async with httpx.AsyncClient(base_url=auto.api_url) as http:
+        headers = await admin_headers_http(auto.platform, http)
+        pending = await http.get("/api/v1/stations", params={"pending": True}, headers=headers)
+        assert [s["id"] for s in pending.json()["items"]] == ["CP-NEW"]
+        approved = await http.post("/api/v1/stations/CP-NEW/approve", headers=headers)
+        assert approved.status_code == 200, approved.text
+    second = await boot(auto.ocpp_url, "CP-NEW", password)
+    assert second["status"] == "Accepted"
+
+
+async def test_a_profile_2_station_is_refused_on_the_plain_port(running: RunningPlatform) -> None:
+    running.add_station("CP-TLS", profile=2)
+    with pytest.raises(InvalidStatus) as refused:
+        await boot(running.ocpp_url, "CP-TLS", "station-password-0001")
+    assert refused.value.response.status_code == 401
+    assert b"requires TLS" in refused.value.response.body
