@@ -57,6 +57,7 @@ from tests.pki.builders import csr_pem, make_csr
 
 KINDS = (KeyKind.EC_P256, KeyKind.RSA_2048)
 PASSWORD = "benchmark-password-0123"
+ROUNDS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,8 +177,8 @@ async def _one(port: int, context: ssl.SSLContext, station_id: str | None) -> No
 
 async def run_target(
     port: int, contexts: dict[str, ssl.SSLContext], count: int, websocket: bool
-) -> float:
-    """Handshakes per second with one task per station, ``count`` in all."""
+) -> tuple[int, float]:
+    """(handshakes, seconds) with one task per station, about ``count`` in all."""
     per_task = max(1, count // len(contexts))
 
     async def station(station_id: str, context: ssl.SSLContext) -> None:
@@ -186,28 +187,41 @@ async def run_target(
 
     started = time.perf_counter()
     await asyncio.gather(*(station(sid, ctx) for sid, ctx in contexts.items()))
-    return per_task * len(contexts) / (time.perf_counter() - started)
+    return per_task * len(contexts), time.perf_counter() - started
 
 
 async def generate_load(
     directory: Path, endpoints: Endpoints, count: int, concurrency: int
 ) -> None:
+    """Each figure is measured in ``ROUNDS`` turns, interleaved with the others, so that a
+    machine busy with other work slows every target alike."""
     header = f"{'client key':<10} {'bare tls/s':>11} {'gateway tls/s':>14} {'ratio':>6}"
     header += f" {'gateway ws/s':>13} {'ratio':>6} {'admit-all ws/s':>15} {'ratio':>6}"
     print(header)
     print("-" * len(header))
+    targets = {
+        "bare": (endpoints.bare_port, False),
+        "tls": (endpoints.gateway_port, False),
+        "ws": (endpoints.gateway_port, True),
+        "alone": (endpoints.admit_all_port, True),
+    }
     for kind in KINDS:
         contexts = {sid: client_context(directory, sid) for sid in station_ids(kind, concurrency)}
-        warm = min(count, 4 * concurrency)
-        await run_target(endpoints.gateway_port, contexts, warm, websocket=True)
-        await run_target(endpoints.bare_port, contexts, warm, websocket=False)
-        bare = await run_target(endpoints.bare_port, contexts, count, websocket=False)
-        tls = await run_target(endpoints.gateway_port, contexts, count, websocket=False)
-        ws = await run_target(endpoints.gateway_port, contexts, count, websocket=True)
-        alone = await run_target(endpoints.admit_all_port, contexts, count, websocket=True)
+        for port, websocket in targets.values():  # warm up: first connections, caches
+            await run_target(port, contexts, 2 * concurrency, websocket)
+        done = dict.fromkeys(targets, 0)
+        spent = dict.fromkeys(targets, 0.0)
+        for _ in range(ROUNDS):
+            for name, (port, websocket) in targets.items():
+                handshakes, seconds = await run_target(port, contexts, count // ROUNDS, websocket)
+                done[name] += handshakes
+                spent[name] += seconds
+        rate = {name: done[name] / spent[name] for name in targets}
         print(
-            f"{kind.value:<10} {bare:>11.0f} {tls:>14.0f} {tls / bare:>6.0%}"
-            f" {ws:>13.0f} {ws / bare:>6.0%} {alone:>15.0f} {ws / alone:>6.0%}"
+            f"{kind.value:<10} {rate['bare']:>11.0f} {rate['tls']:>14.0f}"
+            f" {rate['tls'] / rate['bare']:>6.0%} {rate['ws']:>13.0f}"
+            f" {rate['ws'] / rate['bare']:>6.0%} {rate['alone']:>15.0f}"
+            f" {rate['ws'] / rate['alone']:>6.0%}"
         )
 
 
