@@ -51,11 +51,19 @@ class LinkToken:
 
 
 def normalise_email(text: str) -> str:
-    """The address in lower case. Raises :class:`BadInput` (``invalid-email``)."""
+    """The address in lower case.
+
+    Raises :class:`BadInput` (``invalid-email``, naming the ``email`` field in ``errors`` as
+    request validation does).
+    """
     try:
         checked = validate_email(text.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise BadInput("invalid-email", f"not a valid e-mail address: {exc}") from None
+        raise BadInput(
+            "invalid-email",
+            f"email: not a valid e-mail address: {exc}",
+            errors=[{"field": "email", "message": str(exc)}],
+        ) from None
     return checked.normalized.lower()
 
 
