@@ -14,15 +14,15 @@ from app.audit import Actor
 from app.ca import CertificateAuthority
 from app.edge import station_passwords
 from app.platform import Platform
-from app.settings import Settings
-from app.station_certificates import (
+from app.profile_upgrade import (
     NETWORK_PRIORITY,
-    StationCertificateService,
     gateway_url,
     parse_priority,
     profile_upgrade_commands,
     upgrade_step_accepted,
 )
+from app.settings import Settings
+from app.station_certificates import StationCertificateService
 from charging import registry
 from charging.commands import (
     CertificateUse,
