@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from app import audit
 from app.deps import ActorDep, PlatformDep, SessionDep, require_role
@@ -105,16 +106,28 @@ async def dispatch(
     timeout: float | None = None,
 ) -> CommandAnswer:
     """Send ``command`` through the platform's command bus and turn failures into problems."""
-    if session.get(Station, station_id) is None:
+    name = type(command).__name__
+
+    def record() -> bool:
+        if session.get(Station, station_id) is None:
+            return False
+        audit.record(
+            session,
+            actor,
+            "station.command",
+            object_type="station",
+            object_id=station_id,
+            command=name,
+        )
+        session.commit()
+        return True
+
+    # The database may make us wait (SQLite's writer lock): not on the event loop.
+    if not await run_in_threadpool(record):
         raise not_found("station")
     bus = platform.commands
     if bus is None:
         raise Problem(503, "no-gateway", "this process does not reach the OCPP gateway")
-    name = type(command).__name__
-    audit.record(
-        session, actor, "station.command", object_type="station", object_id=station_id, command=name
-    )
-    session.commit()
     try:
         result = await bus.send(station_id, command, timeout=timeout)
     except StationOffline as exc:
