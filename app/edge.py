@@ -12,8 +12,10 @@ import asyncio
 import hashlib
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import datetime
+import math
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from argon2 import PasswordHasher
@@ -29,6 +31,7 @@ from charging.events import CertificateRequested, Event
 from charging.outcomes import CertificateSigningDecision, Decision
 from charging.passwords import StationPasswords
 from charging.tables import Station
+from enrollment.pairing import LockoutPolicy
 from ocpp_edge.admission import (
     Admission,
     HandshakeRequest,
@@ -49,6 +52,46 @@ def station_passwords() -> StationPasswords:
 
 class CertificateChecker(Protocol):
     def check_station_certificate(self, der: bytes, *, station_id: str, now: datetime) -> None: ...
+
+
+class HandshakeThrottle:
+    """Growing delays after failed handshakes, per station id and per source address.
+
+    Kept in memory on each edge node (bounded to the ``capacity`` most recent keys): station
+    passwords cannot be guessed faster than the policy allows through any one node, and the
+    check costs no database round trip on the hot path of a reconnect storm.
+    """
+
+    def __init__(
+        self,
+        policy: LockoutPolicy | None = None,
+        capacity: int = 100_000,
+    ) -> None:
+        self.policy = policy or LockoutPolicy(
+            free_attempts=10, base_delay=timedelta(seconds=10), max_delay=timedelta(minutes=15)
+        )
+        self.capacity = capacity
+        self._failures: OrderedDict[str, tuple[int, datetime]] = OrderedDict()
+
+    def retry_after(self, keys: Iterable[str], *, now: datetime) -> float | None:
+        """Seconds to wait before any of ``keys`` may try again, or None."""
+        waits = []
+        for key in keys:
+            count, last = self._failures.get(key, (0, None))
+            wait = self.policy.retry_after(count, last, now=now)
+            if wait is not None:
+                waits.append(wait.total_seconds())
+        return max(waits) if waits else None
+
+    def fail(self, keys: Iterable[str], *, now: datetime) -> None:
+        for key in keys:
+            count, _ = self._failures.pop(key, (0, now))
+            self._failures[key] = (count + 1, now)
+        while len(self._failures) > self.capacity:
+            self._failures.popitem(last=False)
+
+    def succeed(self, key: str) -> None:
+        self._failures.pop(key, None)
 
 
 class PlatformGatekeeper:
@@ -72,6 +115,7 @@ class PlatformGatekeeper:
         # (station id, keyed digest of the password) -> the hash it was verified against.
         # A reconnecting station skips Argon2 while its stored hash is unchanged.
         self._verified: dict[tuple[str, bytes], str] = {}
+        self.throttle = HandshakeThrottle()
         self._cache_key = hashlib.sha256(str(id(self)).encode()).digest()
 
     async def admit(self, request: HandshakeRequest) -> Admission:
@@ -79,6 +123,37 @@ class PlatformGatekeeper:
 
     def _admit(self, request: HandshakeRequest) -> Admission:
         now = self.clock()
+        keys = (f"station:{request.station_id}", f"address:{request.remote}")
+        wait = self.throttle.retry_after(keys, now=now)
+        if wait is not None:
+            admission = Admission.refuse(
+                429, f"too many failed attempts; retry in {math.ceil(wait)} s"
+            )
+            self._audit_refusal(request, admission)
+            return admission
+        admission = self._decide(request, now)
+        if admission.accepted:
+            self.throttle.succeed(keys[0])
+        elif admission.status == 401:
+            self.throttle.fail(keys, now=now)
+        else:  # unknown station ids: probing counts against the address only
+            self.throttle.fail(keys[1:], now=now)
+        return admission
+
+    def _audit_refusal(self, request: HandshakeRequest, admission: Admission) -> None:
+        with Session(self.engine) as session:
+            audit.record(
+                session,
+                audit.Actor(f"station:{request.station_id}", request.remote),
+                "station.connect_refused",
+                object_type="station",
+                object_id=request.station_id,
+                outcome="failure",
+                reason=admission.reason,
+            )
+            session.commit()
+
+    def _decide(self, request: HandshakeRequest, now: datetime) -> Admission:
         with Session(self.engine, expire_on_commit=False) as session:
             station = session.get(Station, request.station_id)
             if station is None:
@@ -180,9 +255,11 @@ ConnectionObserver = Callable[[str, str, Admission | None], Awaitable[None]]
 class PlatformSink:
     """Routes station events: certificate requests to the CA flow, the rest to the core.
 
-    Observers hear every event after the core decided on it (live updates for the app and the
-    dashboard); connection observers hear ``("connected" | "disconnected", station_id, ...)``.
-    An observer's failure is logged and never reaches the station.
+    Observers hear the events they asked for after the core decided on them (live updates for
+    the app and the dashboard); an observer of no particular type hears every event. Most
+    traffic is Heartbeats and meter values, so the lookup is one dict access per event.
+    Connection observers hear ``("connected" | "disconnected", station_id, ...)``. An
+    observer's failure is logged and never reaches the station.
     """
 
     def __init__(
@@ -192,8 +269,28 @@ class PlatformSink:
     ) -> None:
         self.core = core
         self.certificate_requests = certificate_requests
-        self.observers: list[EventObserver] = []
         self.listeners: list[ConnectionObserver] = []
+        self._everything: list[EventObserver] = []
+        self._typed: dict[type[Event], list[EventObserver]] = {}
+        self._by_type: dict[type[Event], tuple[EventObserver, ...]] = {}
+
+    def add_observer(
+        self, observer: EventObserver, *, events: Iterable[type[Event]] | None = None
+    ) -> None:
+        """Let ``observer`` hear ``events`` (every event when None)."""
+        if events is None:
+            self._everything.append(observer)
+        else:
+            for event_type in events:
+                self._typed.setdefault(event_type, []).append(observer)
+        self._by_type.clear()
+
+    def _observers_of(self, event_type: type[Event]) -> tuple[EventObserver, ...]:
+        found = self._by_type.get(event_type)
+        if found is None:
+            found = (*self._typed.get(event_type, ()), *self._everything)
+            self._by_type[event_type] = found
+        return found
 
     async def handle(self, event: Event) -> Decision:
         if isinstance(event, CertificateRequested):
@@ -202,7 +299,7 @@ class PlatformSink:
             decision: Decision = await self.certificate_requests(event)
         else:
             decision = await self.core.handle(event)
-        for observer in self.observers:
+        for observer in self._observers_of(type(event)):
             try:
                 await observer(event, decision)
             except Exception:

@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, get_args
 
 from sqlmodel import Session
 
@@ -34,6 +34,8 @@ from charging.commands import (
     GetLocalListVersion,
     InstallCertificate,
 )
+from charging.events import Event, HeartbeatReceived
+from charging.outcomes import Decision
 from pki import CARole, certificate_to_pem
 
 if TYPE_CHECKING:
@@ -45,6 +47,11 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 CONNECT_DELAY_SECONDS = 0.5
+# What the app and the dashboard show live: every station event but the Heartbeat, which only
+# says the station is there (its connection events already say so).
+LIVE_EVENTS: tuple[type[Event], ...] = tuple(
+    kind for kind in get_args(Event) if kind is not HeartbeatReceived
+)
 
 
 @dataclass
@@ -71,7 +78,13 @@ def runtime(platform: Platform) -> OwnersRuntime:
 def attach(platform: Platform, sink: PlatformSink) -> None:
     """Wire the owners' side to a running edge: live events and sync on (re)connection."""
     state = runtime(platform)
-    sink.observers.append(state.hub.observe)
+    hub = state.hub
+
+    async def observe(event: Event, decision: Decision) -> None:
+        if hub.subscriptions:  # nobody listens: skip turning the event into a message
+            await hub.observe(event, decision)
+
+    sink.add_observer(observe, events=LIVE_EVENTS)
 
     async def listener(what: str, station_id: str, _admission: Admission | None) -> None:
         if what == "connected":
