@@ -95,3 +95,17 @@ async def test_a_profile_2_station_is_refused_on_the_plain_port(running: Running
         await boot(running.ocpp_url, "CP-TLS", "station-password-0001")
     assert refused.value.response.status_code == 401
     assert b"requires TLS" in refused.value.response.body
+
+
+async def test_password_guessing_at_the_handshake_is_slowed_down(running: RunningPlatform) -> None:
+    running.add_station("CP-GUESS")
+    statuses = []
+    for n in range(11):
+        with pytest.raises(InvalidStatus) as refused:
+            await boot(running.ocpp_url, "CP-GUESS", f"guess-number-{n:08d}")
+        statuses.append(refused.value.response.status_code)
+    assert statuses == [401] * 10 + [429]
+    with pytest.raises(InvalidStatus) as locked:
+        await boot(running.ocpp_url, "CP-GUESS", "station-password-0001")
+    assert locked.value.response.status_code == 429
+    assert b"too many failed attempts; retry in" in locked.value.response.body
