@@ -33,7 +33,7 @@ from types import ModuleType
 from charging.commands import Command, CommandResult
 from charging.events import Event
 from charging.outcomes import Decision
-from ocpp_edge import frames, v16, v21, v201
+from ocpp_edge import frames, schemas, v16, v21, v201
 from ocpp_edge.errors import BusyError, FrameError, InvalidReplyError
 from ocpp_edge.frames import Call, CallResult, Dialect
 from ocpp_edge.schemas import Schemas
@@ -114,6 +114,19 @@ def _new_id() -> str:
 class StationProtocol:
     """One station's OCPP-J connection state (see the module docstring)."""
 
+    __slots__ = (
+        "_adapter",
+        "_new_id",
+        "_pending",
+        "_schemas",
+        "_station_actions",
+        "call_timeout",
+        "dialect",
+        "last_seen",
+        "station_id",
+        "version",
+    )
+
     def __init__(
         self,
         version: str,
@@ -128,7 +141,7 @@ class StationProtocol:
         self.call_timeout = call_timeout
         self.dialect: Dialect = frames.DIALECTS[version]
         self._adapter = _ADAPTERS[version]
-        self._schemas = Schemas(self.dialect)
+        self._schemas: Schemas = schemas.shared(self.dialect)
         self._station_actions: frozenset[str] = self._adapter.STATION_ACTIONS
         self._new_id = new_id
         self._pending: _Pending | None = None

@@ -89,6 +89,16 @@ def error_code(rule: str | None, dialect: Dialect) -> str:
     return dialect.property_constraint
 
 
+def shared(dialect: Dialect) -> Schemas:
+    """The one ``Schemas`` of ``dialect``'s version in this process (connections share it)."""
+    return _shared(dialect)
+
+
+@cache
+def _shared(dialect: Dialect) -> Schemas:
+    return Schemas(dialect)
+
+
 class Schemas:
     """The validators of one OCPP version."""
 

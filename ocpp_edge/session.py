@@ -65,6 +65,19 @@ class StationCallError(OcppEdgeError):
 
 
 class StationSession:
+    """Serves one connection. Slotted, and the command lock and waiting map are made on the
+    first command: a fleet's connections are mostly idle and mostly never get one."""
+
+    __slots__ = (
+        "_command_lock",
+        "_waiting",
+        "admission",
+        "connection",
+        "protocol",
+        "sink",
+        "station_id",
+    )
+
     def __init__(
         self,
         connection: ServerConnection,
@@ -77,36 +90,34 @@ class StationSession:
         self.sink = sink
         self.admission = admission
         self.station_id = protocol.station_id
-        self._command_lock = asyncio.Lock()
-        self._waiting: dict[str, asyncio.Future[CommandResult]] = {}
+        self._command_lock: asyncio.Lock | None = None
+        self._waiting: dict[str, asyncio.Future[CommandResult]] | None = None
 
     async def run(self) -> None:
         """Serve the station until it disconnects."""
-        loop = asyncio.get_running_loop()
-        protocol = self.protocol
+        clock = asyncio.get_running_loop().time
+        receive = self.protocol.receive
         connection = self.connection
+        send = connection.send
         try:
             async for message in connection:
-                if isinstance(message, bytes):
+                if type(message) is not str:
                     await connection.close(1003, "OCPP-J uses text frames only")
                     break
-                received = protocol.receive(message, loop.time())
+                received = receive(message, clock())
                 kind = type(received)
                 if kind is IncomingCall:
-                    assert isinstance(received, IncomingCall)
-                    await connection.send(await self._answer(received))
+                    await send(await self._answer(received))  # type: ignore[arg-type]
                 elif kind is ErrorToSend:
-                    assert isinstance(received, ErrorToSend)
-                    await connection.send(received.frame)
+                    await send(received.frame)  # type: ignore[union-attr,arg-type]
                 elif kind is CommandAnswered or kind is CommandFailed:
                     self._resolve(received)  # type: ignore[arg-type]
                 elif kind is IncomingSend:
-                    assert isinstance(received, IncomingSend)
-                    await self.sink.handle(received.event)
+                    await self.sink.handle(received.event)  # type: ignore[union-attr]
         except ConnectionClosed:
             pass
         finally:
-            for future in self._waiting.values():
+            for future in (self._waiting or {}).values():
                 if not future.done():
                     future.set_exception(StationOffline(self.station_id))
 
@@ -125,7 +136,7 @@ class StationSession:
         )
 
     def _resolve(self, received: CommandAnswered | CommandFailed) -> None:
-        future = self._waiting.get(received.message_id)
+        future = (self._waiting or {}).get(received.message_id)
         if future is None or future.done():
             return
         if isinstance(received, CommandAnswered):
@@ -144,10 +155,15 @@ class StationSession:
     async def call(self, command: Command, timeout: float) -> CommandResult:
         """Send ``command`` and wait for the station's answer (one CALL at a time)."""
         loop = asyncio.get_running_loop()
+        if self._command_lock is None:
+            self._command_lock = asyncio.Lock()
+            self._waiting = {}
+        waiting = self._waiting
+        assert waiting is not None
         async with self._command_lock:
             message_id, frame = self.protocol.send(command, loop.time())
             future: asyncio.Future[CommandResult] = loop.create_future()
-            self._waiting[message_id] = future
+            waiting[message_id] = future
             try:
                 try:
                     await self.connection.send(frame)
@@ -158,7 +174,7 @@ class StationSession:
                 self.protocol.expire(float("inf"))
                 raise CommandTimeout(self.station_id, type(command).__name__, timeout) from exc
             finally:
-                self._waiting.pop(message_id, None)
+                waiting.pop(message_id, None)
 
     async def close(self, code: int, reason: str) -> None:
         await self.connection.close(code, reason)
