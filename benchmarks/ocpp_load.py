@@ -339,8 +339,13 @@ def measure(
         result["heartbeat"] = beats
         result["cpu_us_per_heartbeat"] = 1e6 * cpu_used / max(beats["count"], 1)
         if meter_db is not None:
+            load.run("meter", 1.0, args.active)  # warm up (transactions started, lookups cached)
             rows = count_rows(meter_db, "meter_samples")
+            cpu = cpu_seconds(server.proc.pid)
             meter = load.run("meter", args.seconds, args.active)
+            meter["cpu_us_per_meter"] = (
+                1e6 * (cpu_seconds(server.proc.pid) - cpu) / max(meter["count"], 1)
+            )
             time.sleep(2.0)  # the group-commit writer flushes
             persisted = count_rows(meter_db, "meter_samples") - rows
             meter["rows"] = persisted
@@ -388,14 +393,18 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         f"{args.active} active in closed loop, {args.seconds:g} s per phase",
         "",
         f"{'server':<19}{'held':>7}{'KiB/conn':>10}{'HB/s':>9}{'CPU us/HB':>11}"
-        f"{'p50 ms':>8}{'p99 ms':>8}{'MV/s':>8}{'MV p99':>8}",
+        f"{'p50 ms':>8}{'p99 ms':>8}{'MV/s':>8}{'MV p99':>8}{'CPU us/MV':>11}",
     ]
     for r in results:
         hb, mv = r["heartbeat"], r.get("meter")
         lines.append(
             f"{r['server']:<19}{r['held']:>7}{r['kib_per_connection']:>10.1f}{hb['rate']:>9.0f}"
             f"{r['cpu_us_per_heartbeat']:>11.0f}{hb['p50_ms']:>8.1f}{hb['p99_ms']:>8.1f}"
-            + (f"{mv['persisted_per_s']:>8.0f}{mv['p99_ms']:>8.1f}" if mv else "")
+            + (
+                f"{mv['persisted_per_s']:>8.0f}{mv['p99_ms']:>8.1f}{mv['cpu_us_per_meter']:>11.0f}"
+                if mv
+                else ""
+            )
         )
     by = {r["server"]: r for r in results}
     edge = by.get("edge (sqlite)") or by.get("edge (postgresql)")

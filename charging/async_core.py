@@ -27,6 +27,7 @@ import contextlib
 import logging
 import queue
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -150,17 +151,16 @@ class AsyncChargingCore:
             decisions = self.core.handle_batch([(j.event, j.now) for j in jobs])
         except Exception:
             log.debug("batch of %d failed; retrying its events one by one", len(jobs))
+            outcomes: list[Decision | Exception] = []
             for job in jobs:
                 try:
-                    decision = self.core.handle(job.event, now=job.now)
+                    outcomes.append(self.core.handle(job.event, now=job.now))
                 except Exception as exc:
-                    job.loop.call_soon_threadsafe(_fail, job.future, exc)
-                else:
-                    job.loop.call_soon_threadsafe(_settle, job.future, decision)
+                    outcomes.append(exc)
+            _hand_back(jobs, outcomes)
             return
         self.batches += 1
-        for job, decision in zip(jobs, decisions, strict=True):
-            job.loop.call_soon_threadsafe(_settle, job.future, decision)
+        _hand_back(jobs, decisions)
 
     async def _flush_presence_periodically(self) -> None:
         while True:
@@ -171,11 +171,24 @@ class AsyncChargingCore:
                 log.exception("flushing station presence failed")
 
 
-def _settle(future: asyncio.Future[Decision], decision: Decision) -> None:
-    if not future.done():
-        future.set_result(decision)
+def _hand_back(jobs: list[_Job], outcomes: Sequence[Decision | Exception]) -> None:
+    """Resolve the jobs' futures with one wake-up per event loop (not one per job): each
+    ``call_soon_threadsafe`` writes to the loop's self-pipe."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Decision], object]]] = {}
+    for job, outcome in zip(jobs, outcomes, strict=True):
+        by_loop.setdefault(job.loop, []).append((job.future, outcome))
+    for loop, settled in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle_all, settled)
+        except RuntimeError:  # the loop closed while its batch was committing
+            log.debug("a loop closed before %d answers were handed back", len(settled))
 
 
-def _fail(future: asyncio.Future[Decision], exc: Exception) -> None:
-    if not future.done():
-        future.set_exception(exc)
+def _settle_all(settled: list[tuple[asyncio.Future[Decision], object]]) -> None:
+    for future, outcome in settled:
+        if future.done():
+            continue
+        if isinstance(outcome, Exception):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)  # type: ignore[arg-type]
