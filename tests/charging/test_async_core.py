@@ -112,3 +112,24 @@ async def test_meter_values_naming_a_transaction_not_yet_known_are_tied_once_it_
     with Session(platform.engine) as session:
         tied = session.exec(select(MeterSampleRow.transaction_id)).all()
     assert sorted(tied, key=str) == sorted([None, 1, 1], key=str)
+
+
+def test_meter_values_from_two_event_loops_are_each_answered_on_their_own_loop(
+    core: ChargingCore, platform: Platform
+) -> None:
+    front = AsyncChargingCore(core)
+
+    async def send(minutes: range) -> list[object]:
+        return list(await asyncio.gather(*(front.handle(meter(i), now=at(i)) for i in minutes)))
+
+    async def main() -> tuple[list[object], list[object]]:
+        await front.start()
+        try:
+            other = asyncio.to_thread(asyncio.run, send(range(50, 80)))
+            return await asyncio.gather(send(range(30)), other)
+        finally:
+            await front.aclose()
+
+    here, there = asyncio.run(main())
+    assert here == [Acknowledged()] * 30 and there == [Acknowledged()] * 30
+    assert count_samples(platform) == 60
