@@ -20,13 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar, get_args
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.clock import utcnow
 from app.db import session_scope
 from app.owners import local_list
 from app.owners.events import EventHub
-from app.owners.tables import UserCAInstall
+from app.owners.tables import LocalListState, Membership, UserCAInstall
 from charging.commands import (
     CertificateUse,
     Command,
@@ -174,10 +174,19 @@ async def install_user_ca(platform: Platform, serial: str) -> bool:
         return True
 
 
+def _has_owner_state(session: Session, serial: str) -> bool:
+    if session.get(LocalListState, serial) or session.get(UserCAInstall, serial):
+        return True
+    member = select(col(Membership.user_id)).where(col(Membership.station_serial) == serial)
+    return session.exec(member.limit(1)).first() is not None
+
+
 async def sync_station(platform: Platform, serial: str, delay: float = 0.0) -> None:
     """On (re)connection: reconcile the list version, push the list, install the user CA."""
     await asyncio.sleep(delay)
     try:
+        if not await _db(platform, lambda s: _has_owner_state(s, serial)):
+            return  # a station no owner ever touched has no list or user CA to keep in step
         answer = await _send(platform, serial, GetLocalListVersion())
         if answer is not None:
             reported = answer.values.get("listVersion")

@@ -255,6 +255,7 @@ async def test_a_2x_station_refusing_a_step_keeps_its_profile_and_is_audited(
     status: str,
     sent: list[type],
 ) -> None:
+    link.sent.clear()  # parametrized links are shared by the runs on each database
     add_station(platform, "CP-2", "2.0.1")
     service = StationCertificateService(ca, platform.engine, link.send)
     outcome = await service.enroll("CP-2", station_csr("CP-2"), actor=Actor("test"))
@@ -291,6 +292,7 @@ async def test_a_scheduled_reset_and_a_priority_needing_a_reboot_still_raise_the
 async def test_an_unreadable_priority_puts_the_new_profile_in_slot_1_alone(
     platform: Platform, ca: CertificateAuthority, link: FakeStationLink
 ) -> None:
+    link.sent.clear()  # parametrized links are shared by the runs on each database
     add_station(platform, "CP-2", "2.0.1")
     service = StationCertificateService(ca, platform.engine, link.send)
     outcome = await service.enroll("CP-2", station_csr("CP-2"), actor=Actor("test"))

@@ -16,9 +16,20 @@ from tests.e2e.conftest import RunningPlatform, basic
 from tests.factories import admin_headers_http
 
 
+PLATFORM_CALL_REPLIES: dict[str, dict[str, Any]] = {
+    "GetLocalListVersion": {"listVersion": 0},
+    "SendLocalList": {"status": "Accepted"},
+}
+
+
 async def call(ws: ClientConnection, message_id: str, action: str, payload: dict[str, Any]) -> Any:
     await ws.send(json.dumps([2, message_id, action, payload]))
-    answer = json.loads(await ws.recv())
+    while True:
+        answer = json.loads(await ws.recv())
+        if answer[0] != 2:
+            break
+        # The platform may ask something of its own meanwhile (local-list sync on connect).
+        await ws.send(json.dumps([3, answer[1], PLATFORM_CALL_REPLIES.get(answer[2], {})]))
     assert answer[0] == 3 and answer[1] == message_id, answer
     return answer[2]
 
