@@ -29,6 +29,25 @@ BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 TEST_SECRET = "test-secret-0123456789-0123456789-abcdef"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2id with 1 MiB and one pass for the test accounts.
+
+    Users are made by the hundred here; at the production cost (64 MiB, 3 passes) hashing alone
+    took minutes of the suite. The algorithm and code path stay the same, and
+    ``tests/app/test_settings_and_cli.py`` checks the production parameters themselves.
+    """
+    from argon2 import PasswordHasher
+
+    from app.identity import secrets as password_secrets
+
+    production = password_secrets._hasher, password_secrets._DUMMY_HASH
+    password_secrets._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    password_secrets._DUMMY_HASH = password_secrets._hasher.hash("dummy-password")
+    yield
+    password_secrets._hasher, password_secrets._DUMMY_HASH = production
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"

@@ -159,3 +159,14 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_production_passwords_use_argon2id_at_the_rfc_9106_cost() -> None:
+    from argon2 import extract_parameters
+
+    from app.identity.secrets import production_hasher
+
+    stored = production_hasher().hash("correct horse battery staple")
+    parameters = extract_parameters(stored)
+    assert stored.startswith("$argon2id$")
+    assert parameters.memory_cost == 65536 and parameters.time_cost == 3
