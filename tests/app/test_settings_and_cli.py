@@ -170,3 +170,19 @@ def test_production_passwords_use_argon2id_at_the_rfc_9106_cost() -> None:
     parameters = extract_parameters(stored)
     assert stored.startswith("$argon2id$")
     assert parameters.memory_cost == 65536 and parameters.time_cost == 3
+
+
+def test_timestamps_read_back_from_sqlite_carry_utc(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from app.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    upgrade(engine)
+    with Session(engine) as session:
+        session.add(OAuthClient(client_id="c1", name="n", secret_hash="h", roles="admin"))
+        session.commit()
+    with Session(engine) as session:
+        created = session.exec(select(OAuthClient)).one().created_at
+    engine.dispose()
+    assert created.tzinfo is UTC and created <= datetime.now(UTC)
