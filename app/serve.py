@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import contextlib
+import gc
 
 from app.migrate import upgrade
 from app.platform import Platform

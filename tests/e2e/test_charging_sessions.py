@@ -15,7 +15,6 @@ from charging.tables import MeterSampleRow, Station, Transaction
 from tests.e2e.conftest import RunningPlatform, basic
 from tests.factories import admin_headers_http
 
-
 PLATFORM_CALL_REPLIES: dict[str, dict[str, Any]] = {
     "GetLocalListVersion": {"listVersion": 0},
     "SendLocalList": {"status": "Accepted"},
