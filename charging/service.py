@@ -91,6 +91,11 @@ class ChargingCore:
 
         return self._run(work)
 
+    def heartbeat(self, event: ev.HeartbeatReceived, now: datetime) -> ClockDecision:
+        """``handle`` for a Heartbeat (1.6 4.6, 2.0.1 G02): note presence, answer the time."""
+        self.presence.touch(event.station_id, now)
+        return ClockDecision(now)
+
     def handle_batch(self, items: Sequence[tuple[ev.Event, datetime]]) -> list[Decision]:
         """Apply ``items`` (typically MeterSampled / TransactionUpdated) in one transaction,
         in order; all commit together or none does."""

@@ -27,6 +27,8 @@ def optional_datetime(text: str | None) -> datetime | None:
 
 def format_datetime(value: datetime) -> str:
     """UTC with a ``Z`` suffix, as OCPP examples write it (``2024-05-01T12:00:00Z``)."""
+    if value.tzinfo is UTC:  # the platform clock's times: the common case, formatted directly
+        return value.isoformat()[:-6] + "Z"
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     elif value.utcoffset():
