@@ -15,6 +15,7 @@ import logging
 import math
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -140,10 +141,12 @@ class PlatformGatekeeper:
             self.throttle.fail(keys[1:], now=now)
         return admission
 
-    def _audit_refusal(self, request: HandshakeRequest, admission: Admission) -> None:
-        with Session(self.engine) as session:
+    def _audit_refusal(
+        self, request: HandshakeRequest, admission: Admission, session: Session | None = None
+    ) -> None:
+        with Session(self.engine) if session is None else nullcontext(session) as writing:
             audit.record(
-                session,
+                writing,
                 audit.Actor(f"station:{request.station_id}", request.remote),
                 "station.connect_refused",
                 object_type="station",
@@ -151,7 +154,7 @@ class PlatformGatekeeper:
                 outcome="failure",
                 reason=admission.reason,
             )
-            session.commit()
+            writing.commit()
 
     def _decide(self, request: HandshakeRequest, now: datetime) -> Admission:
         with Session(self.engine, expire_on_commit=False) as session:
@@ -173,16 +176,7 @@ class PlatformGatekeeper:
                 )
                 session.commit()
             if not admission.accepted:
-                audit.record(
-                    session,
-                    audit.Actor(f"station:{request.station_id}", request.remote),
-                    "station.connect_refused",
-                    object_type="station",
-                    object_id=request.station_id,
-                    outcome="failure",
-                    reason=admission.reason,
-                )
-                session.commit()
+                self._audit_refusal(request, admission, session)
             return admission
 
     def _unknown(self, session: Session, request: HandshakeRequest, now: datetime) -> Admission:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from charging import events as ev
 from charging.events import IdToken, IdTokenType, MeterSample, default_unit, to_base_unit
+from charging.outcomes import CertificateSigningDecision, DataTransferDecision, Decision
 
 
 def parse_datetime(text: str) -> datetime:
@@ -122,3 +124,17 @@ def energy_register_wh(samples: tuple[MeterSample, ...]) -> float | None:
         if sample.measurand == "Energy.Active.Import.Register" and sample.phase is None:
             found = sample.value
     return found
+
+
+def shared_reply(event: ev.Event, decision: Decision) -> dict[str, Any] | None:
+    """Replies that read the same in OCPP 1.6 and 2.x (DataTransfer, SignCertificate), or None."""
+    if isinstance(decision, DataTransferDecision) and isinstance(event, ev.DataTransferReceived):
+        reply: dict[str, Any] = {"status": decision.status.value}
+        if decision.data is not None:
+            reply["data"] = decision.data
+        return reply
+    if isinstance(decision, CertificateSigningDecision) and isinstance(
+        event, ev.CertificateRequested
+    ):
+        return {"status": "Accepted" if decision.accepted else "Rejected"}
+    return None

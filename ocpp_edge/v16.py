@@ -15,12 +15,11 @@ from charging.outcomes import (
     Acknowledged,
     AuthorizationDecision,
     BootDecision,
-    CertificateSigningDecision,
     ClockDecision,
-    DataTransferDecision,
     Decision,
     TransactionDecision,
 )
+from ocpp_edge import convert
 from ocpp_edge.convert import format_datetime, optional_datetime, parse_datetime, samples_v16
 from ocpp_edge.v16_commands import to_call, to_result
 
@@ -203,15 +202,9 @@ def to_reply(event: ev.Event, decision: Decision) -> dict[str, Any]:
         if isinstance(event, ev.TransactionEnded):
             auth = decision.authorization
             return {} if auth is None else {"idTagInfo": _id_tag_info(auth)}
-    if isinstance(decision, DataTransferDecision) and isinstance(event, ev.DataTransferReceived):
-        reply: dict[str, Any] = {"status": decision.status.value}
-        if decision.data is not None:
-            reply["data"] = decision.data
-        return reply
-    if isinstance(decision, CertificateSigningDecision) and isinstance(
-        event, ev.CertificateRequested
-    ):
-        return {"status": "Accepted" if decision.accepted else "Rejected"}
+    shared = convert.shared_reply(event, decision)
+    if shared is not None:
+        return shared
     raise TypeError(f"{type(decision).__name__} does not answer {type(event).__name__}")
 
 

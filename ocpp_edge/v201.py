@@ -15,12 +15,11 @@ from charging.outcomes import (
     Acknowledged,
     AuthorizationDecision,
     BootDecision,
-    CertificateSigningDecision,
     ClockDecision,
-    DataTransferDecision,
     Decision,
     TransactionDecision,
 )
+from ocpp_edge import convert
 from ocpp_edge.convert import (
     energy_register_wh,
     format_datetime,
@@ -222,15 +221,9 @@ def to_reply(event: ev.Event, decision: Decision) -> dict[str, Any]:
     ):
         auth = decision.authorization
         return {} if auth is None else {"idTokenInfo": _id_token_info(auth)}
-    if isinstance(decision, DataTransferDecision) and isinstance(event, ev.DataTransferReceived):
-        reply: dict[str, Any] = {"status": decision.status.value}
-        if decision.data is not None:
-            reply["data"] = decision.data
-        return reply
-    if isinstance(decision, CertificateSigningDecision) and isinstance(
-        event, ev.CertificateRequested
-    ):
-        return {"status": "Accepted" if decision.accepted else "Rejected"}
+    shared = convert.shared_reply(event, decision)
+    if shared is not None:
+        return shared
     raise TypeError(f"{type(decision).__name__} does not answer {type(event).__name__}")
 
 
