@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from app.api.app_common import AppUser, owner_errors
 from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
@@ -60,20 +61,27 @@ async def register_card(
     actor: ActorDep,
     now: NowDep,
 ) -> CardPublic:
-    with owner_errors():
-        if body.type not in CARD_TYPES:
-            raise BadInput("invalid-card-type", f"cards are one of {[t.value for t in CARD_TYPES]}")
-        access.require_verified(session, user.subject)
-        card, changed = cards.register(
-            session,
-            registrar_id=user.subject,
-            value=body.id_token,
-            token_type=body.type.value,
-            holder_id=body.holder_user_id,
-            actor=actor,
-            now=now,
-        )
-    session.commit()
+    def record() -> tuple[cards.Card, list[str]]:
+        with owner_errors():
+            if body.type not in CARD_TYPES:
+                raise BadInput(
+                    "invalid-card-type", f"cards are one of {[t.value for t in CARD_TYPES]}"
+                )
+            access.require_verified(session, user.subject)
+            card, changed = cards.register(
+                session,
+                registrar_id=user.subject,
+                value=body.id_token,
+                token_type=body.type.value,
+                holder_id=body.holder_user_id,
+                actor=actor,
+                now=now,
+            )
+        session.commit()
+        return card, changed
+
+    # The database may make us wait (SQLite's writer lock): not on the event loop.
+    card, changed = await run_in_threadpool(record)
     await sync.push_many(platform, changed)
     return _public(card)
 
@@ -92,8 +100,12 @@ async def remove_card(
     session: SessionDep,
     actor: ActorDep,
 ) -> Response:
-    with owner_errors():
-        changed = cards.remove(session, caller_id=user.subject, value=id_token, actor=actor)
-    session.commit()
+    def record() -> list[str]:
+        with owner_errors():
+            changed = cards.remove(session, caller_id=user.subject, value=id_token, actor=actor)
+        session.commit()
+        return changed
+
+    changed = await run_in_threadpool(record)
     await sync.push_many(platform, changed)
     return Response(status_code=204)

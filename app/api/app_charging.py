@@ -14,10 +14,12 @@ from typing import Any
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
+from starlette.concurrency import run_in_threadpool
 
 from app.api.app_common import AppUser, owner_errors
 from app.api.commands import CommandAnswer, dispatch
 from app.api.pagination import PageQuery, paginate
+from app.ca import IssuedCertificate
 from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
 from app.owners import access, certificates, sessions, sync
 from app.owners.errors import NotAllowed
@@ -79,15 +81,22 @@ async def start(
     actor: ActorDep,
     body: StartBody | None = Body(default=None),  # noqa: B008
 ) -> CommandAnswer:
-    with owner_errors():
-        found = access.require_permission(session, serial, user.subject, Permission.START_CHARGING)
-        access.require_verified(session, user.subject)
-        token = sessions.app_token(session, user.subject)
-    session.commit()
+    def check() -> tuple[str, str]:
+        with owner_errors():
+            found = access.require_permission(
+                session, serial, user.subject, Permission.START_CHARGING
+            )
+            access.require_verified(session, user.subject)
+            token = sessions.app_token(session, user.subject)
+        session.commit()
+        return found.station_serial, token
+
+    # The database may make us wait (SQLite's writer lock): not on the event loop.
+    station_serial, token = await run_in_threadpool(check)
     command = StartCharging(
         IdToken(token, IdTokenType.CENTRAL), evse_id=(body or StartBody()).evse_id
     )
-    return await dispatch(platform, session, actor, found.station_serial, command)
+    return await dispatch(platform, session, actor, station_serial, command)
 
 
 @router.post("/sessions/{transaction_id}/stop", summary="Stop a charging session")
@@ -98,15 +107,20 @@ async def stop(
     session: SessionDep,
     actor: ActorDep,
 ) -> CommandAnswer:
-    with owner_errors():
-        tx = sessions.visible_transaction(session, user.subject, transaction_id)
-        found = access.require_member(session, tx.station_id, user.subject)
-        may_stop = has_permission(Role(found.role), Permission.STOP_ANY_CHARGING) or (
-            sessions.is_own(session, user.subject, tx)
-            and has_permission(Role(found.role), Permission.STOP_OWN_CHARGING)
-        )
-        if not may_stop:
-            raise NotAllowed()
+    def check() -> Transaction:
+        with owner_errors():
+            tx = sessions.visible_transaction(session, user.subject, transaction_id)
+            found = access.require_member(session, tx.station_id, user.subject)
+            may_stop = has_permission(Role(found.role), Permission.STOP_ANY_CHARGING) or (
+                sessions.is_own(session, user.subject, tx)
+                and has_permission(Role(found.role), Permission.STOP_OWN_CHARGING)
+            )
+            if not may_stop:
+                raise NotAllowed()
+        return tx
+
+    # The database may make us wait (SQLite's writer lock): not on the event loop.
+    tx = await run_in_threadpool(check)
     return await dispatch(platform, session, actor, tx.station_id, StopCharging(tx.transaction_ref))
 
 
@@ -162,19 +176,24 @@ async def issue_certificate(
     actor: ActorDep,
     now: NowDep,
 ) -> dict[str, Any]:
-    with owner_errors():
-        access.require_verified(session, user.subject)
-        issued, serials = certificates.issue(
-            session,
-            platform.ca,
-            body.csr,
-            user_id=user.subject,
-            stations=body.stations,
-            validity=timedelta(hours=body.validity_hours),
-            actor=actor,
-            now=now,
-        )
-    session.commit()
+    def record() -> tuple[IssuedCertificate, list[str]]:
+        with owner_errors():
+            access.require_verified(session, user.subject)
+            issued, serials = certificates.issue(
+                session,
+                platform.ca,
+                body.csr,
+                user_id=user.subject,
+                stations=body.stations,
+                validity=timedelta(hours=body.validity_hours),
+                actor=actor,
+                now=now,
+            )
+        session.commit()
+        return issued, serials
+
+    # Signing and the database (SQLite's writer lock) must not stall the event loop.
+    issued, serials = await run_in_threadpool(record)
     for serial in serials:
         await sync.install_user_ca(platform, serial)
     return {

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from app.api.app_common import AppUser, MailerDep, link, owner_errors, send_later
 from app.api.app_stations import station_public
@@ -139,14 +140,19 @@ async def remove_member(
     actor: ActorDep,
     now: NowDep,
 ) -> Response:
-    with owner_errors():
-        remover = access.require_member(session, serial, user.subject)
-        if user_id != user.subject:
-            remover = access.require_permission(
-                session, serial, user.subject, Permission.REMOVE_MEMBERS
-            )
-        members.remove(session, remover, user_id, ca=platform.ca, actor=actor, now=now)
-    session.commit()
+    def record() -> str:
+        with owner_errors():
+            remover = access.require_member(session, serial, user.subject)
+            if user_id != user.subject:
+                remover = access.require_permission(
+                    session, serial, user.subject, Permission.REMOVE_MEMBERS
+                )
+            members.remove(session, remover, user_id, ca=platform.ca, actor=actor, now=now)
+        session.commit()
+        return remover.station_serial
+
+    # The database may make us wait (SQLite's writer lock): not on the event loop.
+    station_serial = await run_in_threadpool(record)
     sync.runtime(platform).hub.invalidate(user_id)
-    await sync.push_local_list(platform, remover.station_serial)
+    await sync.push_local_list(platform, station_serial)
     return Response(status_code=204)

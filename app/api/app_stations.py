@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.api.app_common import AppUser, owner_errors, pepper
 from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
@@ -119,10 +120,15 @@ def get_station(serial: str, user: AppUser, session: SessionDep) -> StationPubli
 async def release_ownership(
     platform: Platform, session: Session, serial: str, *, actor: Any, now: Any
 ) -> None:
-    former = pairing.unpair(session, serial, actor=actor, now=now)
-    for user_id in former:
-        members.cut_off(session, platform.ca, serial, user_id, actor=actor, now=now)
-    session.commit()
+    def record() -> list[str]:
+        former = pairing.unpair(session, serial, actor=actor, now=now)
+        for user_id in former:
+            members.cut_off(session, platform.ca, serial, user_id, actor=actor, now=now)
+        session.commit()
+        return former
+
+    # The database may make us wait (SQLite's writer lock): not on the event loop.
+    former = await run_in_threadpool(record)
     hub = sync.runtime(platform).hub
     for user_id in former:
         hub.invalidate(user_id)
@@ -142,15 +148,19 @@ async def unpair(
     actor: ActorDep,
     now: NowDep,
 ) -> Response:
-    with owner_errors():
-        if "admin" in user.roles:
-            canonical = access.canonical_serial(serial)
-            device = session.get(DeviceRow, canonical)
-            if device is None or device.state != DeviceState.PAIRED.value:
-                raise NotVisible("paired station")
-        else:
-            canonical = access.require_permission(
-                session, serial, user.subject, Permission.UNPAIR
-            ).station_serial
+    def check() -> str:
+        with owner_errors():
+            if "admin" in user.roles:
+                canonical = access.canonical_serial(serial)
+                device = session.get(DeviceRow, canonical)
+                if device is None or device.state != DeviceState.PAIRED.value:
+                    raise NotVisible("paired station")
+            else:
+                canonical = access.require_permission(
+                    session, serial, user.subject, Permission.UNPAIR
+                ).station_serial
+        return canonical
+
+    canonical = await run_in_threadpool(check)
     await release_ownership(platform, session, canonical, actor=actor, now=now)
     return Response(status_code=204)
