@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from app import audit
 from app.clock import utcnow
+from app.db import session_scope
 from app.identity.jwt_tokens import InvalidToken, Principal
 from app.platform import Platform
 from app.problems import forbidden, unauthorized
@@ -26,13 +27,8 @@ PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
 def get_session(platform: PlatformDep) -> Iterator[Session]:
-    with Session(platform.engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with session_scope(platform.engine) as session:
+        yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

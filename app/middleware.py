@@ -46,13 +46,7 @@ class RequestGuard:
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-            await _send_problem(
-                send,
-                413,
-                "payload-too-large",
-                "Content Too Large",
-                f"request bodies are limited to {self.max_body_bytes} bytes",
-            )
+            await self._too_large(send)
             return
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         path: str = scope["path"]
@@ -91,13 +85,7 @@ class RequestGuard:
                 if received > self.max_body_bytes and not rejected:
                     rejected = True
                     if not started:
-                        await _send_problem(
-                            send,
-                            413,
-                            "payload-too-large",
-                            "Content Too Large",
-                            f"request bodies are limited to {self.max_body_bytes} bytes",
-                        )
+                        await self._too_large(send)
                     return {"type": "http.disconnect"}
             return message
 
@@ -110,3 +98,12 @@ class RequestGuard:
             await send(message)
 
         await self.app(scope, counting_receive, guarded_send)
+
+    async def _too_large(self, send: Send) -> None:
+        await _send_problem(
+            send,
+            413,
+            "payload-too-large",
+            "Content Too Large",
+            f"request bodies are limited to {self.max_body_bytes} bytes",
+        )

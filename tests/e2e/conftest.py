@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,22 +56,32 @@ def basic(station_id: str, password: str = STATION_PASSWORD) -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
+@contextlib.asynccontextmanager
+async def started_platform(
+    tmp_path: Path, database_url: str, **overrides: object
+) -> AsyncIterator[RunningPlatform]:
+    """Edge and API of one platform on free loopback ports, with test settings + overrides."""
+    values: dict[str, object] = {
+        "ocpp_port": 0,
+        "ocpp_tls_port": 0,
+        "command_timeout": 1.0,
+        "heartbeat_interval": 60,
+    }
+    values.update(overrides)
+    platform = build_platform(make_settings(tmp_path, database_url, **values))
+    try:
+        async with running_edge(platform) as edge, running_api(platform) as api:
+            yield RunningPlatform(
+                platform,
+                edge,
+                f"http://127.0.0.1:{bound_port(api)}",
+                f"ws://127.0.0.1:{edge.ocpp_port}/ocpp",
+            )
+    finally:
+        platform.engine.dispose()
+
+
 @pytest.fixture
 async def running(tmp_path: Path, database_url: str) -> AsyncIterator[RunningPlatform]:
-    settings = make_settings(
-        tmp_path,
-        database_url,
-        ocpp_port=0,
-        ocpp_tls_port=0,
-        command_timeout=1.0,
-        heartbeat_interval=60,
-    )
-    platform = build_platform(settings)
-    async with running_edge(platform) as edge, running_api(platform) as api:
-        yield RunningPlatform(
-            platform,
-            edge,
-            f"http://127.0.0.1:{bound_port(api)}",
-            f"ws://127.0.0.1:{edge.ocpp_port}/ocpp",
-        )
-    platform.engine.dispose()
+    async with started_platform(tmp_path, database_url) as started:
+        yield started

@@ -22,11 +22,8 @@ from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
 from app.audit import AuditEntry
-from app.platform import build_platform
-from app.roles import bound_port, running_api, running_edge
 from charging.tables import Station
-from tests.conftest import make_settings
-from tests.e2e.conftest import RunningPlatform, basic
+from tests.e2e.conftest import RunningPlatform, basic, started_platform
 from tests.e2e.test_field_enrollment import csr_for
 
 STATION = "CP-FIELD-201"
@@ -44,23 +41,10 @@ def free_port() -> int:
 @pytest.fixture
 async def running(tmp_path: Path, database_url: str) -> AsyncIterator[RunningPlatform]:
     """The platform on a known TLS port, so that the URL it hands to stations is reachable."""
-    settings = make_settings(
-        tmp_path,
-        database_url,
-        ocpp_port=0,
-        ocpp_tls_port=free_port(),
-        command_timeout=2.0,
-        heartbeat_interval=60,
-    )
-    platform = build_platform(settings)
-    async with running_edge(platform) as edge, running_api(platform) as api:
-        yield RunningPlatform(
-            platform,
-            edge,
-            f"http://127.0.0.1:{bound_port(api)}",
-            f"ws://127.0.0.1:{edge.ocpp_port}/ocpp",
-        )
-    platform.engine.dispose()
+    async with started_platform(
+        tmp_path, database_url, ocpp_tls_port=free_port(), command_timeout=2.0
+    ) as started:
+        yield started
 
 
 def answer(action: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -13,10 +13,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from app.audit import AuditEntry
-from app.platform import build_platform
-from app.roles import bound_port, running_api, running_edge
-from tests.conftest import make_settings
-from tests.e2e.conftest import RunningPlatform, basic
+from tests.e2e.conftest import RunningPlatform, basic, started_platform
 from tests.factories import admin_headers_http
 
 BOOT = [2, "b", "BootNotification", {"chargePointVendor": "ACME", "chargePointModel": "X"}]
@@ -24,18 +21,8 @@ BOOT = [2, "b", "BootNotification", {"chargePointVendor": "ACME", "chargePointMo
 
 @pytest.fixture
 async def auto(tmp_path: Path, database_url: str) -> AsyncIterator[RunningPlatform]:
-    settings = make_settings(
-        tmp_path, database_url, ocpp_port=0, ocpp_tls_port=0, auto_register_stations=True
-    )
-    platform = build_platform(settings)
-    async with running_edge(platform) as edge, running_api(platform) as api:
-        yield RunningPlatform(
-            platform,
-            edge,
-            f"http://127.0.0.1:{bound_port(api)}",
-            f"ws://127.0.0.1:{edge.ocpp_port}/ocpp",
-        )
-    platform.engine.dispose()
+    async with started_platform(tmp_path, database_url, auto_register_stations=True) as started:
+        yield started
 
 
 async def boot(url: str, station_id: str, password: str) -> dict[str, object]:
