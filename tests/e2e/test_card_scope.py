@@ -13,7 +13,8 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from tests.e2e.conftest import RunningPlatform, basic
-from tests.e2e.test_owner_journey import RawStation, eventually, login
+from tests.e2e.test_owner_journey import RawStation, login
+from tests.eventually import eventually
 from tests.factories import PASSWORD, make_user
 from tests.owners.helpers import make_device
 

@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from app.platform import build_platform
 from app.roles import bound_port, running_api, running_edge
 from tests.conftest import make_settings
 from tests.e2e.conftest import RunningPlatform, basic
+from tests.eventually import eventually
 from tests.factories import PASSWORD, make_user
 from tests.owners.helpers import Inbox, make_device, smtp_port, start_smtp
 
@@ -80,13 +81,6 @@ class RawStation:
 
     def calls(self, action: str) -> list[dict[str, Any]]:
         return [payload for name, payload in self.received if name == action]
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "condition never held"
-        await asyncio.sleep(0.05)
 
 
 async def mailed_token(inbox: Inbox, to: str, path: str) -> str:

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 from app.simulator import FleetConfig, FleetReport, SimulatedStation, run_fleet
+from tests.eventually import eventually
 from tests.gateway.conftest import PASSWORD, RunningGateway
 
-
-async def eventually(check: Callable[[], bool], timeout: float = 3.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError("the condition did not come true in time")
-        await asyncio.sleep(0.01)
+__all__ = ["eventually", "one_station"]
 
 
 @contextlib.asynccontextmanager
