@@ -39,6 +39,9 @@ def _ports(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ocpp-port", type=int, help="OCPP profile 1, ws (default 9000)")
     parser.add_argument("--ocpp-tls-port", type=int, help="OCPP profiles 2-3, wss (default 9443)")
     parser.add_argument("--ftp-port", type=int, help="FTP firmware downloads (default 2121)")
+    parser.add_argument(
+        "--log-format", choices=["text", "json"], help="log lines as text (default) or JSON"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,6 +118,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "ocpp_port",
         "ocpp_tls_port",
         "ftp_port",
+        "log_format",
     )
     overrides: dict[str, Any] = {
         name: getattr(args, name) for name in names if getattr(args, name, None) is not None
@@ -183,9 +187,15 @@ def _create_client(args: argparse.Namespace, platform: Platform) -> int:
 
 
 def _serve(args: argparse.Namespace, platform: Platform) -> int:
+    from app.logs import configure_logging
+    from app.roles import PortUnavailable
     from app.serve import serve
 
-    serve(platform, api=args.role in ("serve", "api"), edge=args.role in ("serve", "edge"))
+    configure_logging(platform.settings.log_format)
+    try:
+        serve(platform, api=args.role in ("serve", "api"), edge=args.role in ("serve", "edge"))
+    except PortUnavailable as exc:
+        raise CliError(str(exc)) from None
     return 0
 
 

@@ -32,6 +32,7 @@ from app.api import (
 from app.identity.service import AccountError
 from app.middleware import RequestGuard
 from app.platform import Platform, build_platform
+from app.request_log import RequestLog
 from app.settings import Settings
 
 
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         ],
     )
     app.add_middleware(RequestGuard, max_body_bytes=platform.settings.max_body_bytes)
+    app.add_middleware(RequestLog)  # outermost: logs every answer, the guard's too
     for module in (
         health,
         index,
