@@ -144,7 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         cli_database.announce(args, settings)
         platform = build_platform(settings)
         handler: Handler = args.handler
-        return handler(args, platform)
+        try:
+            return handler(args, platform)
+        finally:
+            platform.engine.dispose()
     except ValidationError as exc:
         print(f"chargeline: invalid settings: {exc}", file=sys.stderr)
     except (CliError, service.AccountError, cli_database.NoDatabase) as exc:
