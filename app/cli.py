@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
-from app import audit
+from app import audit, cli_database
 from app.cli_simulate import add_simulate_command
 from app.identity import service
 from app.identity.tables import User
@@ -31,6 +31,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="where SQLite and files live (default ./var)")
     parser.add_argument("--database-url", help="SQLAlchemy URL (default SQLite under data-dir)")
     parser.add_argument("--ocpp-host", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--create", action="store_true", help="make a new database if there is none yet"
+    )
 
 
 def _ports(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +42,9 @@ def _ports(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ocpp-port", type=int, help="OCPP profile 1, ws (default 9000)")
     parser.add_argument("--ocpp-tls-port", type=int, help="OCPP profiles 2-3, wss (default 9443)")
     parser.add_argument("--ftp-port", type=int, help="FTP firmware downloads (default 2121)")
+    parser.add_argument(
+        "--log-format", choices=["text", "json"], help="log lines as text (default) or JSON"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         role = sub.add_parser(name, help=text)
         _common(role)
         _ports(role)
-        role.set_defaults(handler=_serve, role=name)
+        role.set_defaults(handler=_serve, role=name, creates_database=True)
 
     stations = sub.add_parser("stations", help="charging stations")
     stations_sub = stations.add_subparsers(dest="stations_command", required=True, metavar="ACTION")
@@ -69,12 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="security profile: 1 = ws + Basic, 2 = wss + Basic",
     )
     add.set_defaults(handler=_add_station)
+    from app.cli_lists import add_station_list, add_transaction_commands
+
+    add_station_list(stations_sub, _common)
+    add_transaction_commands(sub, _common)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_sub.add_parser("upgrade", help="apply migrations up to the newest")
     _common(upgrade)
-    upgrade.set_defaults(handler=_db_upgrade)
+    upgrade.set_defaults(handler=_db_upgrade, creates_database=True)
 
     admin = sub.add_parser("admin", help="accounts and OAuth2 clients")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
@@ -115,6 +125,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "ocpp_port",
         "ocpp_tls_port",
         "ftp_port",
+        "log_format",
     )
     overrides: dict[str, Any] = {
         name: getattr(args, name) for name in names if getattr(args, name, None) is not None
@@ -129,12 +140,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "needs_platform", True):
             standalone: Callable[[argparse.Namespace], int] = args.handler
             return standalone(args)  # e.g. the simulator: a client, no database of its own
-        platform = build_platform(settings_from(args))
+        settings = settings_from(args)
+        cli_database.announce(args, settings)
+        platform = build_platform(settings)
         handler: Handler = args.handler
-        return handler(args, platform)
+        try:
+            return handler(args, platform)
+        finally:
+            platform.engine.dispose()
     except ValidationError as exc:
         print(f"chargeline: invalid settings: {exc}", file=sys.stderr)
-    except (CliError, service.AccountError) as exc:
+    except (CliError, service.AccountError, cli_database.NoDatabase) as exc:
         print(f"chargeline: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
@@ -183,9 +199,15 @@ def _create_client(args: argparse.Namespace, platform: Platform) -> int:
 
 
 def _serve(args: argparse.Namespace, platform: Platform) -> int:
+    from app.logs import configure_logging
+    from app.roles import PortUnavailable
     from app.serve import serve
 
-    serve(platform, api=args.role in ("serve", "api"), edge=args.role in ("serve", "edge"))
+    configure_logging(platform.settings.log_format)
+    try:
+        serve(platform, api=args.role in ("serve", "api"), edge=args.role in ("serve", "edge"))
+    except PortUnavailable as exc:
+        raise CliError(str(exc)) from None
     return 0
 
 

@@ -48,6 +48,9 @@ def add_device_commands(
     devices = subparsers.add_parser("devices", help="the factory line: families, MACs, devices")
     sub = devices.add_subparsers(dest="devices_command", required=True, metavar="ACTION")
 
+    from app.cli_lists import add_device_list
+
+    add_device_list(sub, common)
     family = sub.add_parser("add-family", help="add a hardware family")
     common(family)
     family.add_argument("--name", required=True)

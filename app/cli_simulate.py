@@ -4,7 +4,8 @@
         --password-file passwords.txt --sessions 2 --speed 60
 
 Progress is one refreshing line on a terminal and a plain line every few seconds otherwise.
-The exit code is 0 when every station finished cleanly, 1 when any failed, 2 for bad options.
+The exit code is 0 when every station finished cleanly, 1 when any failed or was refused (the
+summary names each), 2 for bad options.
 """
 
 from __future__ import annotations

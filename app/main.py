@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from app import problems
 from app.api import (
@@ -20,6 +21,7 @@ from app.api import (
     families,
     health,
     id_tokens,
+    index,
     labels,
     oauth,
     pki,
@@ -30,13 +32,14 @@ from app.api import (
 from app.identity.service import AccountError
 from app.middleware import RequestGuard
 from app.platform import Platform, build_platform
+from app.request_log import RequestLog
 from app.settings import Settings
 
 
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:
     """Build the API; nothing is created at import time."""
     platform = platform or build_platform(settings or Settings())
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc with their assets from the package: no CDN
         title="Chargeline",
         version="0.1.0",
         description="Factory-to-field platform for EV charging stations.",
@@ -49,8 +52,10 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         ],
     )
     app.add_middleware(RequestGuard, max_body_bytes=platform.settings.max_body_bytes)
+    app.add_middleware(RequestLog)  # outermost: logs every answer, the guard's too
     for module in (
         health,
+        index,
         oauth,
         users,
         audit_log,

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 import uvicorn
 from redis.asyncio import Redis
 
+from app import station_log
 from app.clock import utcnow
 from app.command_bus import EdgeRelay, RedisCommandBus
 from app.edge import LocalCommandBus, PlatformGatekeeper, PlatformSink, station_passwords
@@ -44,6 +47,38 @@ class CoreAdapter:
 
     async def disconnected(self, station_id: str) -> None:
         await self.core.mark_offline(station_id, now=utcnow())
+
+
+class PortUnavailable(Exception):
+    """A port cannot be listened on; the message names it and the flag that changes it."""
+
+    def __init__(self, host: str, port: int, flag: str, error: OSError) -> None:
+        if error.errno == errno.EADDRINUSE:
+            what = f"port {port} on {host} is already in use (another Chargeline running?)"
+        else:
+            what = f"cannot listen on {host}:{port} ({error.strerror or error})"
+        super().__init__(f"{what}; choose another port with {flag} PORT")
+        self.port = port
+        self.flag = flag
+
+
+@contextlib.contextmanager
+def _naming_the_port(host: str, port: int, flag: str) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise PortUnavailable(host, port, flag, exc) from None
+
+
+def bind_socket(host: str, port: int, flag: str) -> socket.socket:
+    """A listening TCP socket on ``host:port``.
+
+    Raises:
+        PortUnavailable: the port is taken (or the address cannot be bound).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with _naming_the_port(host, port, flag):
+        return socket.create_server((host, port), family=family)
 
 
 @dataclass
@@ -95,6 +130,7 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
         ),
     )
     gateway_ref.append(gateway)
+    station_log.attach(gateway, sink)
 
     async def cut_off(station_id: str) -> None:
         await gateway.disconnect(station_id, "certificate revoked")
@@ -107,9 +143,11 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
             relay = EdgeRelay(Redis.from_url(settings.redis_url), gateway)
             await relay.start()
             sink.listeners.append(relay.on_connection)
-        plain = await gateway.listen(settings.ocpp_host, settings.ocpp_port)
+        with _naming_the_port(settings.ocpp_host, settings.ocpp_port, "--ocpp-port"):
+            plain = await gateway.listen(settings.ocpp_host, settings.ocpp_port)
         context = await asyncio.to_thread(gateway_ssl_context, platform.ca)
-        tls = await gateway.listen(settings.ocpp_host, settings.ocpp_tls_port, context)
+        with _naming_the_port(settings.ocpp_host, settings.ocpp_tls_port, "--ocpp-tls-port"):
+            tls = await gateway.listen(settings.ocpp_host, settings.ocpp_tls_port, context)
         if certificates.csms_url is None and settings.ocpp_tls_port == 0:
             # An ephemeral TLS port is only known now: tell 2.x stations where profile 3 is.
             certificates.csms_url = f"wss://{settings.ocpp_host}:{Gateway.port_of(tls)}/ocpp"
@@ -162,13 +200,14 @@ async def running_api(platform: Platform) -> AsyncIterator[uvicorn.Server]:
         log_level="warning",
     )
     server = uvicorn.Server(config)
+    listening = bind_socket(platform.settings.api_host, platform.settings.api_port, "--api-port")
     redis = None
     if platform.commands is None and platform.settings.redis_url:
         redis = Redis.from_url(platform.settings.redis_url)
         platform.commands = RedisCommandBus(
             redis, default_timeout=platform.settings.command_timeout
         )
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[listening]))
     try:
         while not server.started:
             if task.done():
@@ -182,6 +221,7 @@ async def running_api(platform: Platform) -> AsyncIterator[uvicorn.Server]:
         if redis is not None:
             platform.commands = None
             await redis.aclose()
+        listening.close()
 
 
 def bound_port(server: uvicorn.Server) -> int:

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     command_timeout: float = Field(default=30.0, gt=0, le=600)
     auto_register_stations: bool = False
     max_ocpp_frame_bytes: int = Field(default=256 * 1024, ge=16 * 1024)
+    log_format: Literal["text", "json"] = "text"  # of the server terminal's log lines
     redis_url: str | None = None  # scale-out: routes commands between api and edge nodes
 
     jwt_issuer: str = "chargeline"

@@ -33,7 +33,7 @@ __all__ = [
     "station_url",
 ]
 
-PROTOCOLS = ("1.6", "2.0.1")
+PROTOCOLS = ("1.6", "2.0.1", "2.1")
 
 
 class SimulatorError(Exception):
@@ -79,12 +79,19 @@ class FleetReport:
         return [s for s in self.stations if not s.ok]
 
     @property
+    def refused(self) -> list[StationReport]:
+        return [s for s in self.stations if s.refused]
+
+    @property
     def ok(self) -> bool:
         return not self.failed
 
     def summary(self) -> str:
+        refused, failed = len(self.refused), len(self.failed) - len(self.refused)
         lines = [
-            f"{len(self.stations) - len(self.failed)}/{len(self.stations)} stations ok, "
+            f"{len(self.stations) - len(self.failed)}/{len(self.stations)} stations ok"
+            f"{f', {refused} refused' if refused else ''}"
+            f"{f', {failed} failed' if failed else ''}, "
             f"{self.stats.sessions_finished} sessions finished, "
             f"{sum(s.energy_wh for s in self.stations) / 1000:.2f} kWh delivered, "
             f"{self.stats.messages_sent} messages sent, {self.stats.errors} errors"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.simulator_messages import VENDOR
-from app.simulator_state import Setting, StationState
+from app.simulator_state import RESERVED, Setting, StationState
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +121,12 @@ def _apply_local_list(
 
 
 def _start_or_reject(s: StationState, evse: int | None, tag: str, remote_id: int | None) -> Reply:
+    """Accepted means a session starts (1.6 5.11, 2.0.1 F01.FR.01): the EVSE is taken at once,
+    so a second request before the session begins cannot be accepted for it too."""
     chosen = s.free_evse(evse)
     if chosen is None:
         return _status("Rejected")
+    s.sessions[chosen] = RESERVED
     return _status("Accepted", StartSession(chosen, tag, remote_id))
 
 
@@ -354,7 +357,7 @@ V201: dict[str, Handler] = {
     "UpdateFirmware": lambda _p, _s: _status("Accepted"),
 }
 
-HANDLERS = {"1.6": V16, "2.0.1": V201}
+HANDLERS = {"1.6": V16, "2.0.1": V201, "2.1": V201}  # 2.1 keeps these 2.0.1 messages
 
 
 def answer(action: str, payload: dict[str, Any], state: StationState) -> Reply:

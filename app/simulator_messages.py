@@ -282,10 +282,19 @@ class V201Messages:
         }
 
 
+class V21Messages(V201Messages):
+    """OCPP 2.1: the 2.0.1 messages the simulator sends are unchanged in 2.1 (Part 2, B01, E01,
+    G01, J01); the station validates them against the 2.1 schemas all the same."""
+
+    version = "2.1"
+
+
 def messages_for(version: str) -> StationMessages:
-    """The message builder of ``version`` ("1.6" or "2.0.1")."""
+    """The message builder of ``version`` ("1.6", "2.0.1" or "2.1")."""
     if version == "1.6":
         return V16Messages()
     if version == "2.0.1":
         return V201Messages()
-    raise ValueError(f"the simulator speaks OCPP 1.6 and 2.0.1, not {version!r}")
+    if version == "2.1":
+        return V21Messages()
+    raise ValueError(f"the simulator speaks OCPP 1.6, 2.0.1 and 2.1, not {version!r}")

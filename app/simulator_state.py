@@ -53,8 +53,18 @@ def _v201_settings(evses: int) -> dict[str, Setting]:
     }
 
 
-REMOTE_START_KEY = {"1.6": "AuthorizeRemoteTxRequests", "2.0.1": "AuthCtrlr.AuthorizeRemoteStart"}
-HEARTBEAT_KEY = {"1.6": "HeartbeatInterval", "2.0.1": "OCPPCommCtrlr.HeartbeatInterval"}
+RESERVED = "(starting)"  # an EVSE a remote start has taken, before its transaction has an id
+
+REMOTE_START_KEY = {
+    "1.6": "AuthorizeRemoteTxRequests",
+    "2.0.1": "AuthCtrlr.AuthorizeRemoteStart",
+    "2.1": "AuthCtrlr.AuthorizeRemoteStart",
+}
+HEARTBEAT_KEY = {
+    "1.6": "HeartbeatInterval",
+    "2.0.1": "OCPPCommCtrlr.HeartbeatInterval",
+    "2.1": "OCPPCommCtrlr.HeartbeatInterval",
+}
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import contextlib
 import ssl
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +39,14 @@ from ocpp_edge.schemas import Schemas
 
 
 class StationFailure(Exception):
-    """The station cannot go on: refused, disconnected, or the CSMS broke the protocol."""
+    """The station cannot go on: refused, disconnected, or the CSMS broke the protocol.
+
+    ``refused`` marks a CSMS that said no (handshake refused, BootNotification rejected).
+    """
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 class ServerCallError(Exception):
@@ -124,8 +132,16 @@ class SimulatedStation:
         try:
             while await self._connect_once():
                 self._boot_reason = "RemoteReset"
-            self.report.ok = True
+            if self.report.sessions_refused:
+                self.report.refused = True
+                self.report.error = (
+                    f"the CSMS refused {self.report.sessions_refused} of "
+                    f"{self.report.local_sessions} sessions ({self.report.refusal})"
+                )
+            else:
+                self.report.ok = True
         except StationFailure as exc:
+            self.report.refused = exc.refused
             self.report.error = str(exc)
             self.stats.errors += 1
         except asyncio.CancelledError:
@@ -151,7 +167,8 @@ class SimulatedStation:
         except InvalidStatus as exc:
             body = exc.response.body.decode(errors="replace").strip() if exc.response.body else ""
             raise StationFailure(
-                f"handshake refused: HTTP {exc.response.status_code} {body}".rstrip()
+                f"handshake refused: HTTP {exc.response.status_code} {body}".rstrip(),
+                refused=True,
             ) from None
         except (OSError, TimeoutError, InvalidHandshake) as exc:
             raise StationFailure(f"cannot connect to {self.url}: {exc}") from None
@@ -219,9 +236,9 @@ class SimulatedStation:
                 self.stats.booted += 1
                 return
             if reply["status"] == "Rejected":
-                raise StationFailure("BootNotification was rejected")
+                raise StationFailure("BootNotification was rejected", refused=True)
             await self._sleep(max(reply["interval"], 1))
-        raise StationFailure("BootNotification stayed pending")
+        raise StationFailure("BootNotification stayed pending", refused=True)
 
     async def _heartbeats(self) -> None:
         while True:
@@ -234,11 +251,10 @@ class SimulatedStation:
         return self.options.id_tag or f"TAG-{self.station_id}"[:20]
 
     async def _session(self, start: StartSession, *, remote: bool) -> None:
-        self._next_id += 1
         session = ChargingSession(
             start.evse_id,
             start.id_tag,
-            f"{self.station_id}-{self._next_id}"[-36:],
+            str(uuid.uuid4()),  # 2.0.1 transactionId: unique across runs and restarts (E01.FR.16)
             remote_start_id=start.remote_start_id,
         )
         running = _Running(session)
@@ -259,7 +275,7 @@ class SimulatedStation:
             reply = await self.call(*self.messages.authorize(session.id_tag))
             status = reply.get("idTagInfo", reply.get("idTokenInfo", {})).get("status")
             if status != "Accepted":
-                self.stats.sessions_refused += 1
+                self._refused(f"Authorize of {session.id_tag}: {status}", remote)
                 await self.call(*self.messages.status(session.evse_id, "Available"))
                 return
         reading = meter.read()
@@ -271,6 +287,7 @@ class SimulatedStation:
         self.stats.sessions_started += 1
         self.report.sessions_started += 1
         if not accepted:
+            self._refused(f"start of {session.id_tag}: not accepted", remote)
             session.stop_reason = "DeAuthorized"
             running.stop.set()
         else:
@@ -295,6 +312,12 @@ class SimulatedStation:
         if self.version == "1.6":
             await self.call(*self.messages.status(session.evse_id, "Finishing"))
         await self.call(*self.messages.status(session.evse_id, "Available"))
+
+    def _refused(self, why: str, remote: bool) -> None:
+        self.stats.sessions_refused += 1
+        if not remote:  # the station's own sessions: a remote start's tag is the CSMS's choice
+            self.report.sessions_refused += 1
+            self.report.refusal = why
 
     # -- frames ------------------------------------------------------------------------------------
 

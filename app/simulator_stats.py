@@ -33,11 +33,18 @@ class FleetStats:
 
 @dataclass(slots=True)
 class StationReport:
-    """How one station's run ended: ``ok`` unless ``error`` says why it stopped."""
+    """How one station's run ended: ``ok`` unless ``error`` says why it stopped.
+
+    ``refused`` when the CSMS said no: the handshake, the BootNotification, or the station's
+    own sessions (``sessions_refused``, the last ``refusal`` named).
+    """
 
     station_id: str
     ok: bool = False
     error: str | None = None
+    refused: bool = False
+    sessions_refused: int = 0
+    refusal: str | None = None
     local_sessions: int = 0
     sessions_started: int = 0
     sessions_finished: int = 0

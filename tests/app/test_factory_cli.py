@@ -54,7 +54,9 @@ def test_register_refuses_bad_input_with_the_reason(
     stocked: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
     assert run(stocked, "register", *args) == 1
-    assert capsys.readouterr().err.startswith(f"chargeline: {message}")
+    notice, error = capsys.readouterr().err.split("\n", 1)  # every command names its database
+    assert notice.startswith("chargeline: using database ")
+    assert error.startswith(f"chargeline: {message}")
 
 
 def test_import_shows_progress_row_errors_and_a_summary(
@@ -85,6 +87,7 @@ def test_import_refuses_a_missing_or_broken_file(
     broken.write_bytes(b"serial,family\n")
     assert run(stocked, "import", str(broken)) == 1
     assert capsys.readouterr().err == (
+        f"chargeline: using database sqlite:///{stocked / 'chargeline.db'}\n"
         f"chargeline: {broken}: missing_columns: missing columns: lot\n"
     )
 

@@ -46,7 +46,7 @@ def test_charging_tapers_above_eighty_percent() -> None:
 
 @settings(max_examples=50)
 @given(
-    version=st.sampled_from(["1.6", "2.0.1"]),
+    version=st.sampled_from(["1.6", "2.0.1", "2.1"]),
     seconds=st.floats(0, 7200),
     evse=st.integers(1, 4),
     tag=st.text("ABCDEF0123456789", min_size=1, max_size=20),
@@ -72,8 +72,10 @@ def test_every_message_the_station_builds_passes_its_schema(
 
 
 def test_unknown_versions_are_refused() -> None:
-    with pytest.raises(ValueError, match=r"^the simulator speaks OCPP 1.6 and 2.0.1, not '2.1'$"):
-        messages_for("2.1")
+    with pytest.raises(
+        ValueError, match=r"^the simulator speaks OCPP 1.6, 2.0.1 and 2.1, not '2.2'$"
+    ):
+        messages_for("2.2")
 
 
 @pytest.mark.parametrize(
@@ -99,6 +101,32 @@ def test_remote_start_picks_a_free_evse_and_refuses_when_all_are_busy() -> None:
     )
     state.sessions[2] = "tx-2"
     assert answer("RequestStartTransaction", request, state) == ({"status": "Rejected"}, None)
+
+
+@pytest.mark.parametrize(
+    ("version", "action", "request_"),
+    [
+        ("1.6", "RemoteStartTransaction", {"idTag": "T"}),
+        (
+            "2.0.1",
+            "RequestStartTransaction",
+            {"idToken": {"idToken": "T", "type": "ISO14443"}, "remoteStartId": 1},
+        ),
+        (
+            "2.1",
+            "RequestStartTransaction",
+            {"idToken": {"idToken": "T", "type": "ISO14443"}, "remoteStartId": 1},
+        ),
+    ],
+)
+def test_an_accepted_remote_start_takes_the_evse_before_the_session_begins(
+    version: str, action: str, request_: dict[str, object]
+) -> None:
+    state = StationState(version)
+    reply, effect = answer(action, request_, state)
+    assert reply == {"status": "Accepted"}
+    assert isinstance(effect, StartSession) and effect.evse_id == 1
+    assert answer(action, request_, state) == ({"status": "Rejected"}, None)
 
 
 def test_remote_stop_names_the_running_transaction() -> None:
