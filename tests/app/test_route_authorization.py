@@ -31,6 +31,7 @@ APP_USER = frozenset({"admin", "owner"})  # the app API is for users, not OAuth2
 
 RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/api/v1"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("POST", "/oauth/token"): PUBLIC,
     ("GET", "/api/v1/me"): ANY,
