@@ -25,9 +25,9 @@ from app.owners.errors import BadInput, Conflict, LockedOut, WrongCodes
 from app.owners.tables import InvitationRow, Membership, PairingFailure
 from enrollment.errors import InvalidTransition, QrPayloadError
 from enrollment.invitations import Role
+from enrollment.label_input import read_pair
 from enrollment.lifecycle import DeviceState, Operation, apply
 from enrollment.pairing import LockoutPolicy, check_pairing_codes
-from enrollment.qr import decode_pair
 from enrollment.tables import DeviceRow
 
 DEFAULT_LOCKOUT = LockoutPolicy()
@@ -85,15 +85,20 @@ def pair(
     actor: audit.Actor,
     now: datetime,
     policy: LockoutPolicy = DEFAULT_LOCKOUT,
+    serial: str | None = None,
 ) -> Paired:
     """Make ``user_id`` the owner of the station both labels name.
+
+    Each label is its scanned QR payload or the text printed under it
+    (:func:`enrollment.label_input.read_pair`); ``serial`` names the station when the typed
+    codes alone do not.
 
     Raises:
         BadInput (``invalid-qr-payload`` with ``reason``), LockedOut, WrongCodes,
         Conflict (``station-owned``, ``device-not-released`` with ``state``).
     """
     try:
-        device_label, packaging_label = decode_pair(device_payload, packaging_payload)
+        device_label, packaging_label = read_pair(device_payload, packaging_payload, serial=serial)
     except QrPayloadError as exc:
         raise BadInput("invalid-qr-payload", exc.detail, reason=exc.reason.value) from None
     serial = device_label.serial
