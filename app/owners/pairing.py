@@ -21,6 +21,7 @@ from sqlmodel import Session, col, delete, select
 
 from app import audit
 from app.clock import as_utc
+from app.owners import history
 from app.owners.errors import BadInput, Conflict, LockedOut, WrongCodes
 from app.owners.tables import InvitationRow, Membership, PairingFailure
 from enrollment.errors import InvalidTransition, QrPayloadError
@@ -160,6 +161,7 @@ def _claim(session: Session, device: DeviceRow, *, user_id: str, now: datetime) 
         session.flush()
     except IntegrityError:
         raise Conflict("station-owned", "this station already has an owner") from None
+    history.begin(session, device.serial, user_id, Role.OWNER.value, now=now)
 
 
 def unpair(session: Session, serial: str, *, actor: audit.Actor, now: datetime) -> list[str]:
@@ -178,6 +180,7 @@ def unpair(session: Session, serial: str, *, actor: audit.Actor, now: datetime) 
     members = session.exec(select(Membership).where(Membership.station_serial == serial)).all()
     user_ids = [m.user_id for m in members]
     session.exec(delete(Membership).where(col(Membership.station_serial) == serial))
+    history.end(session, serial, now=now)
     session.execute(
         update(InvitationRow)
         .where(
