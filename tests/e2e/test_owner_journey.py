@@ -29,7 +29,7 @@ from tests.conftest import make_settings
 from tests.e2e.conftest import RunningPlatform, basic
 from tests.eventually import eventually
 from tests.factories import PASSWORD, make_user
-from tests.owners.helpers import Inbox, make_device, smtp_port, start_smtp
+from tests.owners.helpers import Inbox, make_device, smtp_port, start_smtp, text_part
 
 SERIAL = "SN-E2E-0001"
 
@@ -93,9 +93,7 @@ async def mailed_token(inbox: Inbox, to: str, path: str) -> str:
     pattern = re.compile(re.escape(path) + r"\?token=([A-Za-z0-9_-]+)")
     for _ in range(200):
         for message in reversed([m for m in inbox.messages if m["To"] == to]):
-            body = message.get_payload(decode=True)
-            assert isinstance(body, bytes)
-            found = pattern.search(body.decode())
+            found = pattern.search(text_part(message))
             if found:
                 return found.group(1)
         await asyncio.sleep(0.05)
