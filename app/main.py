@@ -11,6 +11,7 @@ from app.api import (
     app_cards,
     app_charging,
     app_members,
+    app_pages,
     app_stations,
     audit_log,
     commands,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         app_members,
         app_cards,
         app_charging,
+        app_pages,
         events_ws,
     ):
         app.include_router(module.router)

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     code_pepper: SecretStr | None = None
     """HMAC key for the stored security-code hashes; derived from ``secret_key`` when unset."""
     public_url: str | None = None
+    app_link_base: str | None = None
+    """Where mailed links point (e.g. a mobile app's deep-link base); ``api_url`` when unset."""
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=0, le=65535)
@@ -101,3 +103,8 @@ class Settings(BaseSettings):
     @property
     def api_url(self) -> str:
         return self.public_url or f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def app_link_url(self) -> str:
+        """The base of the links in mails: ``app_link_base``, else the public URL."""
+        return (self.app_link_base or self.api_url).rstrip("/")

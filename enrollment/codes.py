@@ -4,7 +4,9 @@ Every device gets a *device code* (on the station's own label) and a *packaging 
 the packaging); pairing needs both. A code is 28 symbols of Crockford base32
 (``0-9 A-Z`` without ``I L O U``), i.e. 140 random bits from :mod:`secrets`, shown in groups of
 four (``7KQ2-...``). :func:`normalize_code` accepts what people type: any case, spaces and
-dashes, and Crockford's look-alikes ``O -> 0`` and ``I``/``L -> 1``.
+dashes (also the typographic ones a phone keyboard or a PDF viewer produces), and Crockford's
+look-alikes ``O -> 0`` and ``I``/``L -> 1``. The alphabet itself holds no two symbols that
+read alike, so every look-alike has exactly one meaning.
 
 Codes are stored as HMAC-SHA256 under a server-side pepper, never in clear. A slow password
 hash (argon2) protects low-entropy secrets from offline guessing; these codes carry 140 bits,
@@ -40,7 +42,8 @@ GROUP_SIZE = 4
 MIN_PEPPER_BYTES = 16
 
 _ALIASES = {"O": "0", "I": "1", "L": "1"}
-_SEPARATORS = frozenset(" -\t")
+_SEPARATORS = frozenset(" -\t\r\n\u00a0\u2010\u2011\u2012\u2013\u2014\u2212")
+"""Ignored between symbols: space, tab, line breaks, no-break space, ASCII and Unicode dashes."""
 _MAX_INPUT = 4 * CODE_LENGTH
 
 

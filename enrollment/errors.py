@@ -81,6 +81,7 @@ class QrErrorReason(StrEnum):
     BAD_SERIAL = "bad_serial"
     BAD_CODE = "bad_code"
     SERIAL_MISMATCH = "serial_mismatch"
+    MISSING_SERIAL = "missing_serial"
 
 
 class QrPayloadError(EnrollmentError):

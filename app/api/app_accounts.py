@@ -23,6 +23,7 @@ from app.problems import not_found
 
 router = APIRouter(prefix="/api/v1/app", tags=["app: accounts"])
 
+CODE_LINE = "If the link does not open, enter this code in the app:"
 ACCEPTED_BODY = {
     "status": "accepted",
     "detail": "if the address can receive it, a mail is on its way",
@@ -70,7 +71,8 @@ def _verification_mail(platform: PlatformDep, result: accounts.LinkToken) -> Mai
         result.email,
         "Verify your e-mail address",
         "Welcome to Chargeline. Open this link to verify your address (valid 48 hours):\n"
-        f"{link(platform, '/app/verify-email', result.token)}\n",
+        f"{link(platform, '/app/verify-email', result.token)}\n"
+        f"\n{CODE_LINE}\n{result.token}\n",
     )
 
 
@@ -136,7 +138,8 @@ def request_reset(
             "Reset your Chargeline password",
             "Open this link to choose a new password (valid 30 minutes):\n"
             f"{link(platform, '/app/reset-password', result.token)}\n"
-            "If you did not ask for this, ignore this mail.\n",
+            f"\n{CODE_LINE}\n{result.token}\n"
+            "\nIf you did not ask for this, ignore this mail.\n",
         )
         background.add_task(send_later, mailer, mail)
     return ACCEPTED_BODY

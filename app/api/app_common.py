@@ -93,8 +93,9 @@ MailerDep = Annotated[Mailer, Depends(get_mailer)]
 
 
 def link(platform: Platform, path: str, token: str) -> str:
-    """A link for a mail: the app opens it and posts the token to the API."""
-    return f"{platform.settings.api_url}{path}?token={token}"
+    """A link for a mail: the app (a deep link) or a browser (:mod:`app.api.app_pages`)
+    opens it."""
+    return f"{platform.settings.app_link_url}{path}?token={token}"
 
 
 def send_later(mailer: Mailer, mail: Mail) -> None:

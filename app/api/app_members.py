@@ -85,7 +85,8 @@ def invite(
             f"You are invited to charging station {row.station_serial}",
             f"You are invited as {role_text} of charging station {row.station_serial}.\n"
             "Log in to the Chargeline app with this address (or sign up) and open this link "
-            f"within 7 days:\n{link(platform, '/app/invitations/accept', token)}\n",
+            f"within 7 days:\n{link(platform, '/app/invitations/accept', token)}\n"
+            f"\nIf the link does not open, enter this code in the app:\n{token}\n",
         ),
     )
     return InvitationPublic(

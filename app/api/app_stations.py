@@ -1,6 +1,7 @@
 """The owner's stations: pairing by the two QR labels, listing, giving a station up.
 
-``POST /pairings``: 201 and the caller owns the station; 422 names the QR refusal reason; 403
+``POST /pairings`` takes each label as scanned (its QR payload) or typed (the text printed under
+its code): 201 and the caller owns the station; 422 names the refusal reason; 403
 for codes that do not match (never which one); 429 with ``Retry-After`` after repeated failures
 on the device or by the user; 409 when the station has an owner or is not released (naming its
 state). ``DELETE /stations/{serial}/ownership`` (the owner, or an admin) returns the device to
@@ -33,8 +34,22 @@ router = APIRouter(prefix="/api/v1/app", tags=["app: stations"])
 class PairingBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    device_label: str = Field(min_length=1, max_length=256, description="device QR payload")
-    packaging_label: str = Field(min_length=1, max_length=256, description="packaging QR payload")
+    device_label: str = Field(
+        min_length=1,
+        max_length=256,
+        description="the device label's QR payload, or the text printed under it",
+    )
+    packaging_label: str = Field(
+        min_length=1,
+        max_length=256,
+        description="the packaging label's QR payload, or the code printed under it",
+    )
+    serial: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the station's serial number, needed only when both codes are typed "
+        "without their 'SN' line",
+    )
 
 
 class StationPublic(BaseModel):
@@ -90,6 +105,7 @@ def pair(
             pepper=pepper(platform),
             actor=actor,
             now=now,
+            serial=body.serial,
         )
     sync.runtime(platform).hub.invalidate(user.subject)
     response.headers["Location"] = f"/api/v1/app/stations/{paired.serial}"

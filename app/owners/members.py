@@ -20,7 +20,7 @@ from app import audit
 from app.ca import AlreadyRevoked, CertificateAuthority, UnknownCertificate
 from app.clock import as_utc
 from app.identity.tables import User
-from app.owners import cards
+from app.owners import cards, history
 from app.owners.access import membership
 from app.owners.accounts import normalise_email
 from app.owners.errors import Conflict, NotAllowed, NotVisible, TokenRefused
@@ -152,6 +152,7 @@ def accept(
         session.flush()
     except IntegrityError:
         raise Conflict("already-member", "you are already a member of this station") from None
+    history.begin(session, row.station_serial, user.id, row.role, now=now)
     user.email_verified = True
     session.add(user)
     audit.record(
@@ -195,6 +196,7 @@ def remove(
     if not can_remove(Role(remover.role), Role(target.role), is_self=is_self):
         raise NotAllowed()
     session.delete(target)
+    history.end(session, remover.station_serial, now=now, user_id=user_id)
     result = cut_off(session, ca, remover.station_serial, user_id, actor=actor, now=now)
     audit.record(
         session,

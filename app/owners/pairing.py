@@ -21,13 +21,14 @@ from sqlmodel import Session, col, delete, select
 
 from app import audit
 from app.clock import as_utc
+from app.owners import history
 from app.owners.errors import BadInput, Conflict, LockedOut, WrongCodes
 from app.owners.tables import InvitationRow, Membership, PairingFailure
 from enrollment.errors import InvalidTransition, QrPayloadError
 from enrollment.invitations import Role
+from enrollment.label_input import read_pair
 from enrollment.lifecycle import DeviceState, Operation, apply
 from enrollment.pairing import LockoutPolicy, check_pairing_codes
-from enrollment.qr import decode_pair
 from enrollment.tables import DeviceRow
 
 DEFAULT_LOCKOUT = LockoutPolicy()
@@ -85,15 +86,20 @@ def pair(
     actor: audit.Actor,
     now: datetime,
     policy: LockoutPolicy = DEFAULT_LOCKOUT,
+    serial: str | None = None,
 ) -> Paired:
     """Make ``user_id`` the owner of the station both labels name.
+
+    Each label is its scanned QR payload or the text printed under it
+    (:func:`enrollment.label_input.read_pair`); ``serial`` names the station when the typed
+    codes alone do not.
 
     Raises:
         BadInput (``invalid-qr-payload`` with ``reason``), LockedOut, WrongCodes,
         Conflict (``station-owned``, ``device-not-released`` with ``state``).
     """
     try:
-        device_label, packaging_label = decode_pair(device_payload, packaging_payload)
+        device_label, packaging_label = read_pair(device_payload, packaging_payload, serial=serial)
     except QrPayloadError as exc:
         raise BadInput("invalid-qr-payload", exc.detail, reason=exc.reason.value) from None
     serial = device_label.serial
@@ -155,6 +161,7 @@ def _claim(session: Session, device: DeviceRow, *, user_id: str, now: datetime) 
         session.flush()
     except IntegrityError:
         raise Conflict("station-owned", "this station already has an owner") from None
+    history.begin(session, device.serial, user_id, Role.OWNER.value, now=now)
 
 
 def unpair(session: Session, serial: str, *, actor: audit.Actor, now: datetime) -> list[str]:
@@ -173,6 +180,7 @@ def unpair(session: Session, serial: str, *, actor: audit.Actor, now: datetime) 
     members = session.exec(select(Membership).where(Membership.station_serial == serial)).all()
     user_ids = [m.user_id for m in members]
     session.exec(delete(Membership).where(col(Membership.station_serial) == serial))
+    history.end(session, serial, now=now)
     session.execute(
         update(InvitationRow)
         .where(

@@ -3,8 +3,11 @@
 Remote starts carry the user's app token: an ``id_tokens`` row of type ``Central`` held by the
 user (made on first use, 20 characters so that OCPP 1.6 idTag fits), so the core authorizes
 and attributes the session. A session is the user's when its id token is one they hold (app
-token or card). Guests see their own sessions on the stations they may use; owners and
-co-owners see every session on their stations. Energy and curve follow ``charging.energy``.
+token or card). Visibility follows membership over time: a user sees the sessions that started
+on a station while they were a member of it, also after they left (a former owner keeps their
+history), and never those from before they joined (a new owner does not see the previous
+owner's). Within such a period guests see their own sessions, owners and co-owners every
+session. Energy and curve follow ``charging.energy``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from sqlalchemy import and_, false, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from app.owners.access import memberships_of
+from app.owners import history
 from app.owners.errors import NotVisible
 from charging.energy import CurvePoint, charging_curve, energy_wh
 from charging.events import IdTokenType, MeterSample
@@ -52,21 +55,26 @@ def tokens_of(session: Session, user_id: str) -> list[str]:
 
 
 def visible_filter(session: Session, user_id: str) -> ColumnElement[bool]:
-    """A WHERE clause selecting the transactions the user may see."""
-    everything, own_only = [], []
-    for m in memberships_of(session, user_id):
-        if has_permission(Role(m.role), Permission.SEE_ALL_SESSIONS):
-            everything.append(m.station_serial)
-        elif has_permission(Role(m.role), Permission.SEE_OWN_SESSIONS):
-            own_only.append(m.station_serial)
+    """A WHERE clause selecting the transactions the user may see.
+
+    One clause per membership period (:mod:`app.owners.history`): the sessions on that station
+    that started within the period; all of them for a role that sees every session, the
+    user's own (by id token) for a role that sees its own.
+    """
     tokens = tokens_of(session, user_id)
     clauses: list[ColumnElement[bool]] = []
-    if everything:
-        clauses.append(col(Transaction.station_id).in_(everything))
-    if own_only and tokens:
-        clauses.append(
-            and_(col(Transaction.station_id).in_(own_only), col(Transaction.id_token).in_(tokens))
-        )
+    for period in history.periods_of(session, user_id):
+        role = Role(period.role)
+        within = [
+            col(Transaction.station_id) == period.station_serial,
+            col(Transaction.started_at) >= as_utc(period.started_at),
+        ]
+        if period.ended_at is not None:
+            within.append(col(Transaction.started_at) < as_utc(period.ended_at))
+        if has_permission(role, Permission.SEE_ALL_SESSIONS):
+            clauses.append(and_(*within))
+        elif has_permission(role, Permission.SEE_OWN_SESSIONS) and tokens:
+            clauses.append(and_(*within, col(Transaction.id_token).in_(tokens)))
     return or_(*clauses) if clauses else false()
 
 

@@ -53,6 +53,21 @@ class Membership(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 
+class MembershipPeriod(SQLModel, table=True):
+    """When a user held a role on a station: from ``started_at`` until ``ended_at`` (open while
+    the membership lasts). Kept after the membership ends: charging sessions are visible by
+    these periods (:mod:`app.owners.sessions`)."""
+
+    __tablename__ = "station_membership_periods"
+
+    id: int | None = Field(default=None, primary_key=True)
+    station_serial: str = Field(foreign_key="devices.serial", index=True, max_length=25)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=36)
+    role: str = Field(max_length=10)
+    started_at: datetime = Field(sa_column=utc_column())
+    ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
 class InvitationRow(SQLModel, table=True):
     """An invitation as stored: the token's SHA-256, never the token."""
 

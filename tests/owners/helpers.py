@@ -54,12 +54,20 @@ class Inbox:
     def token(self, address: str, path: str) -> str:
         """The token of the last link to ``path`` mailed to ``address``."""
         for message in reversed(self.to(address)):
-            body = message.get_payload(decode=True)
-            assert isinstance(body, bytes)
-            match = re.search(re.escape(path) + r"\?token=([A-Za-z0-9_-]+)", body.decode())
+            match = re.search(re.escape(path) + r"\?token=([A-Za-z0-9_-]+)", text_part(message))
             if match:
                 return match.group(1)
         raise AssertionError(f"no {path} link mailed to {address}")
+
+
+def text_part(message: Message) -> str:
+    """The text/plain part of a mail, decoded."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            body = part.get_payload(decode=True)
+            assert isinstance(body, bytes)
+            return body.decode()
+    raise AssertionError("the mail has no text part")
 
 
 def free_port() -> int:
