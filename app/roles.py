@@ -69,7 +69,10 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
     passwords = station_passwords()
     core = AsyncChargingCore(
         ChargingCore(
-            platform.engine, passwords=passwords, heartbeat_interval=settings.heartbeat_interval
+            platform.engine,
+            passwords=passwords,
+            heartbeat_interval=settings.heartbeat_interval,
+            data_transfers=platform.data_transfers,
         )
     )
     await core.start()
