@@ -13,9 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app import audit
+from app.clock import utcnow
 from app.deps import ActorDep, PlatformDep, SessionDep, require_role
 from app.identity.jwt_tokens import Principal
 from app.problems import Problem, not_found
+from charging import remote_starts
 from charging.commands import (
     ChangeAvailability,
     Command,
@@ -94,6 +96,9 @@ class CommandAnswer(BaseModel):
     status: str
     payload: dict[str, Any]
     values: dict[str, str | None] = Field(default_factory=dict)
+    remote_start_id: int | None = Field(
+        default=None, description="start only: the remoteStartId the request carried"
+    )
 
 
 async def dispatch(
@@ -179,12 +184,53 @@ def _command_route(
     router.post(f"/{path}", summary=summary)(endpoint)
 
 
-_command_route(
-    "start",
-    "Start charging (RemoteStart / RequestStartTransaction)",
-    StartBody,
-    lambda b: StartCharging(IdToken(b.id_token, b.id_token_type), evse_id=b.evse_id),
-)
+async def start_charging(
+    platform: PlatformDep,
+    session: SessionDep,
+    actor: audit.Actor,
+    station_id: str,
+    id_token: IdToken,
+    evse_id: int | None,
+) -> CommandAnswer:
+    """Send StartCharging with a new ``remoteStartId`` recorded as asked by ``actor``; the
+    transaction the station starts with it names the request and ``actor`` (2.0.1 F01/F02)."""
+
+    def allocate() -> int | None:
+        if session.get(Station, station_id) is None:
+            return None
+        remote_start_id = remote_starts.record_request(
+            session,
+            station_id=station_id,
+            id_token=id_token.value,
+            evse_id=evse_id,
+            requested_by=actor.name,
+            now=utcnow(),
+        )
+        session.commit()
+        return remote_start_id
+
+    remote_start_id = await run_in_threadpool(allocate)
+    if remote_start_id is None:
+        raise not_found("station")
+    command = StartCharging(id_token, evse_id=evse_id, remote_start_id=remote_start_id)
+    answer = await dispatch(platform, session, actor, station_id, command)
+    answer.remote_start_id = remote_start_id
+    return answer
+
+
+@router.post("/start", summary="Start charging (RemoteStart / RequestStartTransaction)")
+async def start(
+    station_id: str,
+    body: StartBody,
+    platform: PlatformDep,
+    session: SessionDep,
+    actor: ActorDep,
+    _admin: Admin,
+) -> CommandAnswer:
+    token = IdToken(body.id_token, body.id_token_type)
+    return await start_charging(platform, session, actor, station_id, token, body.evse_id)
+
+
 _command_route(
     "stop",
     "Stop charging (RemoteStop / RequestStopTransaction)",
