@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="security profile: 1 = ws + Basic, 2 = wss + Basic",
     )
     add.set_defaults(handler=_add_station)
+    from app.cli_certificates import add_request_certificate_command
+
+    add_request_certificate_command(stations_sub, _common, CliError)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

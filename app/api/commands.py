@@ -6,6 +6,7 @@ OCPP code, a command the station's OCPP version cannot express -> 422. A station
 """
 
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
@@ -29,10 +30,11 @@ from charging.commands import (
     StartCharging,
     StopCharging,
     Trigger,
+    TriggerCertificateSigning,
     TriggerKind,
     UnlockConnector,
 )
-from charging.events import IdToken, IdTokenType
+from charging.events import CertificateSigningUse, IdToken, IdTokenType
 from charging.tables import Station
 from ocpp_edge.errors import InvalidReplyError, UnsupportedError
 from ocpp_edge.session import CommandTimeout, StationCallError, StationOffline
@@ -79,9 +81,32 @@ class ConfigureBody(_Body):
     value: str = Field(max_length=1000)
 
 
+class CertificateTrigger(StrEnum):
+    """Certificate signing triggers: 2.0.1 MessageTriggerEnumType names, and the 1.6 Security
+    Whitepaper's ExtendedTriggerMessage name for the station certificate."""
+
+    SIGN_CHARGING_STATION_CERTIFICATE = "SignChargingStationCertificate"
+    SIGN_CHARGE_POINT_CERTIFICATE = "SignChargePointCertificate"
+    SIGN_V2G_CERTIFICATE = "SignV2GCertificate"
+
+
+_SIGNING_USE = {
+    CertificateTrigger.SIGN_CHARGING_STATION_CERTIFICATE: CertificateSigningUse.CHARGING_STATION,
+    CertificateTrigger.SIGN_CHARGE_POINT_CERTIFICATE: CertificateSigningUse.CHARGING_STATION,
+    CertificateTrigger.SIGN_V2G_CERTIFICATE: CertificateSigningUse.V2G,
+}
+
+
 class TriggerBody(_Body):
-    message: TriggerKind
+    message: TriggerKind | CertificateTrigger
     evse_id: int | None = Field(default=None, ge=0)
+
+
+def trigger_command(body: TriggerBody) -> Command:
+    """A certificate kind asks for a CSR (1.6 ExtendedTriggerMessage, 2.x TriggerMessage)."""
+    if isinstance(body.message, CertificateTrigger):
+        return TriggerCertificateSigning(_SIGNING_USE[body.message])
+    return Trigger(body.message, body.evse_id)
 
 
 class DataTransferBody(_Body):
@@ -261,9 +286,9 @@ _command_route(
 )
 _command_route(
     "trigger",
-    "Ask the station to send a message",
+    "Ask the station to send a message (or a CSR: SignChargingStationCertificate, ...)",
     TriggerBody,
-    lambda b: Trigger(b.message, b.evse_id),
+    trigger_command,
 )
 _command_route(
     "data-transfer",
