@@ -75,10 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="security profile: 1 = ws + Basic, 2 = wss + Basic",
     )
     add.set_defaults(handler=_add_station)
+    from app.cli_certificates import add_request_certificate_command
     from app.cli_lists import add_station_list, add_transaction_commands
 
     add_station_list(stations_sub, _common)
     add_transaction_commands(sub, _common)
+    add_request_certificate_command(stations_sub, _common, CliError)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

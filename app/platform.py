@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +16,7 @@ from app.db import make_engine
 from app.identity.jwt_tokens import OIDCVerifier, TokenIssuer
 from app.identity.ratelimit import LoginLimiter
 from app.settings import DEVELOPMENT_SECRET, Settings
+from charging.data_transfer import DataTransferRegistry
 
 if TYPE_CHECKING:
     from app.edge import CommandBus
@@ -30,6 +31,8 @@ class Platform:
     login_limiter: LoginLimiter
     ca: CertificateAuthority
     commands: CommandBus | None = None  # set by the process role that runs a gateway
+    # Who answers stations' DataTransfer (vendor id -> handler); register before or after start.
+    data_transfers: DataTransferRegistry = field(default_factory=DataTransferRegistry)
 
 
 def development_secret(data_dir: Path) -> str:

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from app import station_log
 from app.clock import utcnow
 from app.command_bus import EdgeRelay, RedisCommandBus
+from app.csr_requests import CsrRequester
 from app.edge import LocalCommandBus, PlatformGatekeeper, PlatformSink, station_passwords
 from app.main import create_app
 from app.owners import sync as owners_sync
@@ -25,7 +26,7 @@ from app.station_certificates import StationCertificateService
 from app.tls import gateway_ssl_context
 from charging.async_core import AsyncChargingCore
 from charging.commands import Command, CommandResult
-from charging.events import Event
+from charging.events import CertificateRequested, Event
 from charging.outcomes import Decision
 from charging.service import ChargingCore
 from ocpp_edge.server import Gateway, GatewayOptions
@@ -90,6 +91,7 @@ class Edge:
     certificates: StationCertificateService
     ocpp_port: int
     ocpp_tls_port: int
+    csr_requests: CsrRequester | None = None
 
 
 RENEWAL_CHECK_S = 6 * 3600
@@ -104,7 +106,10 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
     passwords = station_passwords()
     core = AsyncChargingCore(
         ChargingCore(
-            platform.engine, passwords=passwords, heartbeat_interval=settings.heartbeat_interval
+            platform.engine,
+            passwords=passwords,
+            heartbeat_interval=settings.heartbeat_interval,
+            data_transfers=platform.data_transfers,
         )
     )
     await core.start()
@@ -116,6 +121,10 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
     certificates = StationCertificateService(platform.ca, platform.engine, send)
     sink = PlatformSink(CoreAdapter(core), certificate_requests=certificates.handle_request)
     owners_sync.attach(platform, sink)
+    # Field enrollment: profile-2 stations without a certificate are asked for a CSR at once.
+    csr_requests = CsrRequester(certificates, renew_within=RENEW_WITHIN)
+    sink.listeners.append(csr_requests.on_connection)
+    sink.add_observer(csr_requests.on_event, events=[CertificateRequested])
     gatekeeper = PlatformGatekeeper(
         platform.engine,
         passwords,
@@ -162,6 +171,7 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
             certificates,
             Gateway.port_of(plain),
             Gateway.port_of(tls),
+            csr_requests,
         )
     finally:
         platform.commands = None
@@ -171,6 +181,7 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
         for task in background:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await csr_requests.aclose()
         await certificates.drain()
         await gateway.close()
         if relay is not None:

@@ -309,6 +309,17 @@ class StationCertificateService:
                 newest[row.station_id] = max(not_after, newest.get(row.station_id, not_after))
         return sorted(sid for sid, not_after in newest.items() if not_after < now + within)
 
+    def needs_certificate(self, station_id: str, *, within: timedelta, now: datetime) -> bool:
+        """Whether ``station_id`` has no live station certificate valid past ``now + within``."""
+        query = select(IssuedCertificateRow.not_after).where(
+            IssuedCertificateRow.profile == STATION.name,
+            IssuedCertificateRow.status == CertificateStatus.ISSUED.value,
+            IssuedCertificateRow.station_id == station_id,
+        )
+        with Session(self.engine) as session:
+            ends = [as_utc(not_after) for not_after in session.exec(query).all()]
+        return not any(end >= now + within for end in ends)
+
     async def request_renewals(
         self, *, within: timedelta, is_connected: Callable[[str], bool]
     ) -> dict[str, str]:

@@ -233,6 +233,7 @@ class TransactionStarted:
     charging_state: str | None = None
     reservation_id: int | None = None
     samples: tuple[MeterSample, ...] = ()
+    remote_start_id: int | None = None  # 2.x transactionInfo.remoteStartId (F01/F02)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +251,7 @@ class TransactionUpdated:
     trigger_reason: str | None = None
     charging_state: str | None = None
     samples: tuple[MeterSample, ...] = ()
+    remote_start_id: int | None = None  # 2.x transactionInfo.remoteStartId (F01/F02)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +271,7 @@ class TransactionEnded:
     trigger_reason: str | None = None
     stop_reason: str | None = None
     samples: tuple[MeterSample, ...] = ()
+    remote_start_id: int | None = None  # 2.x transactionInfo.remoteStartId (F01/F02)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from charging.events import (
     TransactionUpdated,
 )
 from charging.idempotency import is_resent, start_key
+from charging.remote_starts import link
 from charging.tables import MeterSampleRow, Station, Transaction, as_utc
 
 ACTIVE = "active"
@@ -262,6 +263,8 @@ class Ledger:
         tx.connector_id = tx.connector_id if tx.connector_id is not None else event.connector_id
         if tx.id_token is None and event.id_token is not None:
             tx.id_token = event.id_token.value
+        if event.remote_start_id is not None:
+            link(self.session, tx, event.remote_start_id)
         self.session.add(tx)
 
     def _collect(

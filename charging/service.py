@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from charging import events as ev
 from charging import registry
 from charging.authorization import TokenRecord, authorize
+from charging.data_transfer import DataTransferRegistry
 from charging.errors import UnknownStation
 from charging.ledger import Ledger, LookupCache
 from charging.outcomes import (
@@ -58,6 +59,8 @@ class ChargingCore:
 
     ``heartbeat_interval`` answers an accepted BootNotification; ``retry_interval`` a pending
     or rejected one (seconds). ``passwords`` hashes station passwords (Argon2id by default).
+    ``data_transfers`` answers stations' DataTransfer requests (``UnknownVendorId`` for every
+    vendor until someone registers a handler).
     """
 
     def __init__(
@@ -67,8 +70,10 @@ class ChargingCore:
         heartbeat_interval: int = 300,
         retry_interval: int = 60,
         passwords: StationPasswords | None = None,
+        data_transfers: DataTransferRegistry | None = None,
     ) -> None:
         self.engine = engine
+        self.data_transfers = data_transfers or DataTransferRegistry()
         self.heartbeat_interval = heartbeat_interval
         self.retry_interval = retry_interval
         self.passwords = passwords or StationPasswords()
@@ -125,6 +130,8 @@ class ChargingCore:
             return self._transaction_decision(session, event.station_id, event.id_token, None, now)
         if isinstance(event, ev.HeartbeatReceived):
             return ClockDecision(now)
+        if isinstance(event, ev.DataTransferReceived):
+            return self.data_transfers.decide(event)
         if isinstance(event, ev.AuthorizationRequested):
             if _station(session, event.station_id).pending:
                 return AuthorizationDecision(AuthorizationStatus.INVALID)

@@ -88,6 +88,23 @@ class Transaction(SQLModel, table=True):
     stop_reason: str | None = Field(default=None, max_length=50)
     state: str = Field(default="active", max_length=10, index=True)
     last_seq_no: int | None = None
+    # The RequestStartTransaction that started it (``remote_starts.id``) and who asked.
+    remote_start_id: int | None = Field(default=None, index=True)
+    started_by: str | None = Field(default=None, max_length=120)
+
+
+class RemoteStart(SQLModel, table=True):
+    """One remote start request; ``id`` is the 2.0.1 ``remoteStartId`` it carried (F01/F02),
+    unique for the life of the database, so the transaction it starts can be traced back."""
+
+    __tablename__ = "remote_starts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: str = Field(max_length=48, index=True)
+    evse_id: int | None = None
+    id_token: str = Field(max_length=64)
+    requested_by: str = Field(max_length=120)
+    requested_at: datetime = Field(sa_column=_utc())
 
 
 class MeterSampleRow(SQLModel, table=True):

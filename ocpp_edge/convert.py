@@ -62,6 +62,17 @@ def _number(text: str, where: str) -> float:
     return value
 
 
+def _scaled(value: float, unit: str, multiplier: int = 0) -> tuple[float, str]:
+    """``to_base_unit``, refusing a reading that no float can hold once scaled."""
+    try:
+        scaled, base = to_base_unit(value, unit, multiplier)
+    except OverflowError:
+        scaled, base = float("inf"), unit
+    if scaled != scaled or scaled in (float("inf"), float("-inf")):
+        raise ValueError(f"sampledValue {value!r} {unit} x 10^{multiplier} is out of range")
+    return scaled, base
+
+
 def samples_v16(meter_values: list[dict[str, Any]]) -> tuple[MeterSample, ...]:
     """1.6 MeterValue list (4.7, 7.31 SampledValue): string values, optional unit (default Wh).
 
@@ -75,7 +86,7 @@ def samples_v16(meter_values: list[dict[str, Any]]) -> tuple[MeterSample, ...]:
                 continue
             measurand = sampled.get("measurand", "Energy.Active.Import.Register")
             raw = _number(sampled["value"], "sampledValue.value")
-            value, unit = to_base_unit(raw, sampled.get("unit") or default_unit(measurand))
+            value, unit = _scaled(raw, sampled.get("unit") or default_unit(measurand))
             samples.append(
                 MeterSample(
                     timestamp,
@@ -100,7 +111,7 @@ def samples_v2(meter_values: list[dict[str, Any]]) -> tuple[MeterSample, ...]:
             measurand = sampled.get("measurand", "Energy.Active.Import.Register")
             unit_of_measure = sampled.get("unitOfMeasure") or {}
             unit = unit_of_measure.get("unit") or default_unit(measurand)
-            value, unit = to_base_unit(
+            value, unit = _scaled(
                 float(sampled["value"]), unit, unit_of_measure.get("multiplier", 0)
             )
             samples.append(

@@ -105,6 +105,28 @@ class CallError:
 Frame = Call | CallResult | CallError
 
 
+class _NotJsonNumber(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} is not a JSON number")
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJsonNumber(name)
+
+
+# RFC 8259 has no NaN nor Infinity (Python's json reads them unless told not to).
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def _not_json_number(text: str, exc: _NotJsonNumber, dialect: Dialect) -> FrameError:
+    """A frame that is JSON but for NaN/Infinity: a Formation/Format violation, answered with
+    its message id where it is readable (read leniently, only for that)."""
+    msg = json.loads(text)
+    if type(msg) is list and msg and type(msg[0]) is int and msg[0] in dialect.message_types:
+        return FrameError(dialect.formation, str(exc), _readable_id(msg), msg[0])
+    return FrameError(dialect.rpc_framework, "message is not valid JSON")
+
+
 def _readable_id(msg: list[Any]) -> str | None:
     if len(msg) < 2:
         return None
@@ -122,7 +144,10 @@ def parse(text: str | bytes, dialect: Dialect) -> Frame:
             payload that is not an object; ``code`` is the dialect's name for the fault.
     """
     try:
-        msg = json.loads(text)
+        text = text.decode("utf-8") if isinstance(text, bytes) else text
+        msg = _DECODER.decode(text)
+    except _NotJsonNumber as exc:
+        raise _not_json_number(str(text), exc, dialect) from None
     except (ValueError, RecursionError):
         raise FrameError(dialect.rpc_framework, "message is not valid JSON") from None
     if type(msg) is not list or not msg:

@@ -8,11 +8,20 @@ A violation becomes a ``FrameError`` with the code OCPP-J 4.2.3 gives it: a wron
 TypeConstraintViolation; a missing field or a wrong number of items an Occurrence constraint
 violation; a field the PDU does not define a Formation/Format violation; a bad value (enum, length,
 pattern, range, date-time format) a PropertyConstraintViolation. The description names the field.
+
+Every number is bounded by its data type, which the JSON schemas leave open: an ``integer`` is
+"32 bit (31 bits resolution, 1 sign bit)" (OCPP 2.0.1 Part 2, 2.1.1 Primitive Datatypes; 1.6
+stations and the 1.6 core keep the same range), a ``decimal``/``number`` a finite double. A value
+outside its type's range "violates data type constraints", a TypeConstraintViolation (OCPP-J
+1.6 4.2.3, 2.0.1 Part 4 4.3), so ``connectorId: 10**30`` is refused at the edge instead of
+overflowing the database; a value inside the type's range but outside a schema's own
+``minimum``/``maximum`` stays a PropertyConstraintViolation.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -31,6 +40,12 @@ _OCCURRENCE_RULES = frozenset(
     {"required", "minItems", "maxItems", "uniqueItems", "additionalItems", "minProperties"}
 )
 _FORMATION_RULES = frozenset({"additionalProperties", "maxProperties", "anyOf", "oneOf", "not"})
+
+INTEGER_MIN = -(2**31)
+INTEGER_MAX = 2**31 - 1
+NUMBER_MAX = sys.float_info.max
+_TYPE_RANGES = {"integer": (INTEGER_MIN, INTEGER_MAX), "number": (-NUMBER_MAX, NUMBER_MAX)}
+_RANGE_RULES = frozenset({"minimum", "maximum"})
 
 
 @cache
@@ -58,9 +73,34 @@ def _compile(version: str, action: str, response: bool) -> Validator | None:
     if name is None:
         return None
     path = resources.files("ocpp") / _PACKAGE_DIR[version] / "schemas" / name
-    schema = json.loads(path.read_text(encoding="utf-8"))
+    schema = bounded(json.loads(path.read_text(encoding="utf-8")))
     validator: Validator = fastjsonschema.compile(schema, use_default=False)
     return validator
+
+
+def bounded(schema: Any) -> Any:
+    """``schema`` with every ``integer`` and ``number`` held to its data type's range (see the
+    module docstring); a schema's own tighter ``minimum``/``maximum`` is kept."""
+    if isinstance(schema, list):
+        return [bounded(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    node = {key: bounded(value) for key, value in schema.items()}
+    kind = node.get("type")
+    if isinstance(kind, str) and kind in _TYPE_RANGES:
+        low, high = _TYPE_RANGES[kind]
+        node["minimum"] = max(node.get("minimum", low), low)
+        node["maximum"] = min(node.get("maximum", high), high)
+    return node
+
+
+def _outside_type(value: Any, definition: Any) -> bool:
+    """Whether ``value`` lies outside the range of the data type ``definition`` declares."""
+    kind = definition.get("type") if isinstance(definition, dict) else None
+    if kind not in _TYPE_RANGES or isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    low, high = _TYPE_RANGES[kind]
+    return not low <= value <= high
 
 
 def actions(version: str) -> frozenset[str]:
@@ -137,6 +177,7 @@ class Schemas:
         try:
             check(payload)
         except fastjsonschema.JsonSchemaValueException as exc:
-            raise FrameError(
-                error_code(exc.rule, self._dialect), describe(action, exc), message_id
-            ) from None
+            code = error_code(exc.rule, self._dialect)
+            if exc.rule in _RANGE_RULES and _outside_type(exc.value, exc.definition):
+                code = self._dialect.type_constraint
+            raise FrameError(code, describe(action, exc), message_id) from None

@@ -106,6 +106,7 @@ def _transaction(station_id: str, p: dict[str, Any]) -> ev.Event:
         "offline": p.get("offline", False),
         "trigger_reason": p["triggerReason"],
         "samples": samples,
+        "remote_start_id": info.get("remoteStartId"),
     }
     event_type = p["eventType"]
     if event_type == "Started":

@@ -17,13 +17,13 @@ from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
 from app.api.app_common import AppUser, owner_errors
-from app.api.commands import CommandAnswer, dispatch
+from app.api.commands import CommandAnswer, dispatch, start_charging
 from app.api.pagination import PageQuery, paginate
 from app.ca import IssuedCertificate
 from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
 from app.owners import access, certificates, sessions, sync
 from app.owners.errors import NotAllowed
-from charging.commands import StartCharging, StopCharging
+from charging.commands import StopCharging
 from charging.events import IdToken, IdTokenType
 from charging.tables import Transaction
 from enrollment.invitations import Permission, Role, has_permission
@@ -55,6 +55,8 @@ class SessionPublic(BaseModel):
     energy_wh: float | None
     stop_reason: str | None
     own: bool
+    remote_start_id: int | None = None
+    started_by: str | None = None
 
 
 def _public(tx: Transaction, energy: float | None, own: bool) -> SessionPublic:
@@ -69,6 +71,8 @@ def _public(tx: Transaction, energy: float | None, own: bool) -> SessionPublic:
         energy_wh=energy,
         stop_reason=tx.stop_reason,
         own=own,
+        remote_start_id=tx.remote_start_id,
+        started_by=tx.started_by,
     )
 
 
@@ -93,10 +97,14 @@ async def start(
 
     # The database may make us wait (SQLite's writer lock): not on the event loop.
     station_serial, token = await run_in_threadpool(check)
-    command = StartCharging(
-        IdToken(token, IdTokenType.CENTRAL), evse_id=(body or StartBody()).evse_id
+    return await start_charging(
+        platform,
+        session,
+        actor,
+        station_serial,
+        IdToken(token, IdTokenType.CENTRAL),
+        (body or StartBody()).evse_id,
     )
-    return await dispatch(platform, session, actor, station_serial, command)
 
 
 @router.post("/sessions/{transaction_id}/stop", summary="Stop a charging session")

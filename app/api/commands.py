@@ -6,6 +6,7 @@ OCPP code, a command the station's OCPP version cannot express -> 422. A station
 """
 
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
@@ -13,9 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app import audit
+from app.clock import utcnow
 from app.deps import ActorDep, PlatformDep, SessionDep, require_role
 from app.identity.jwt_tokens import Principal
 from app.problems import Problem, not_found
+from charging import remote_starts
 from charging.commands import (
     ChangeAvailability,
     Command,
@@ -27,10 +30,11 @@ from charging.commands import (
     StartCharging,
     StopCharging,
     Trigger,
+    TriggerCertificateSigning,
     TriggerKind,
     UnlockConnector,
 )
-from charging.events import IdToken, IdTokenType
+from charging.events import CertificateSigningUse, IdToken, IdTokenType
 from charging.tables import Station
 from ocpp_edge.errors import InvalidReplyError, UnsupportedError
 from ocpp_edge.session import CommandTimeout, StationCallError, StationOffline
@@ -77,9 +81,32 @@ class ConfigureBody(_Body):
     value: str = Field(max_length=1000)
 
 
+class CertificateTrigger(StrEnum):
+    """Certificate signing triggers: 2.0.1 MessageTriggerEnumType names, and the 1.6 Security
+    Whitepaper's ExtendedTriggerMessage name for the station certificate."""
+
+    SIGN_CHARGING_STATION_CERTIFICATE = "SignChargingStationCertificate"
+    SIGN_CHARGE_POINT_CERTIFICATE = "SignChargePointCertificate"
+    SIGN_V2G_CERTIFICATE = "SignV2GCertificate"
+
+
+_SIGNING_USE = {
+    CertificateTrigger.SIGN_CHARGING_STATION_CERTIFICATE: CertificateSigningUse.CHARGING_STATION,
+    CertificateTrigger.SIGN_CHARGE_POINT_CERTIFICATE: CertificateSigningUse.CHARGING_STATION,
+    CertificateTrigger.SIGN_V2G_CERTIFICATE: CertificateSigningUse.V2G,
+}
+
+
 class TriggerBody(_Body):
-    message: TriggerKind
+    message: TriggerKind | CertificateTrigger
     evse_id: int | None = Field(default=None, ge=0)
+
+
+def trigger_command(body: TriggerBody) -> Command:
+    """A certificate kind asks for a CSR (1.6 ExtendedTriggerMessage, 2.x TriggerMessage)."""
+    if isinstance(body.message, CertificateTrigger):
+        return TriggerCertificateSigning(_SIGNING_USE[body.message])
+    return Trigger(body.message, body.evse_id)
 
 
 class DataTransferBody(_Body):
@@ -94,6 +121,9 @@ class CommandAnswer(BaseModel):
     status: str
     payload: dict[str, Any]
     values: dict[str, str | None] = Field(default_factory=dict)
+    remote_start_id: int | None = Field(
+        default=None, description="start only: the remoteStartId the request carried"
+    )
 
 
 async def dispatch(
@@ -179,12 +209,53 @@ def _command_route(
     router.post(f"/{path}", summary=summary)(endpoint)
 
 
-_command_route(
-    "start",
-    "Start charging (RemoteStart / RequestStartTransaction)",
-    StartBody,
-    lambda b: StartCharging(IdToken(b.id_token, b.id_token_type), evse_id=b.evse_id),
-)
+async def start_charging(
+    platform: PlatformDep,
+    session: SessionDep,
+    actor: audit.Actor,
+    station_id: str,
+    id_token: IdToken,
+    evse_id: int | None,
+) -> CommandAnswer:
+    """Send StartCharging with a new ``remoteStartId`` recorded as asked by ``actor``; the
+    transaction the station starts with it names the request and ``actor`` (2.0.1 F01/F02)."""
+
+    def allocate() -> int | None:
+        if session.get(Station, station_id) is None:
+            return None
+        remote_start_id = remote_starts.record_request(
+            session,
+            station_id=station_id,
+            id_token=id_token.value,
+            evse_id=evse_id,
+            requested_by=actor.name,
+            now=utcnow(),
+        )
+        session.commit()
+        return remote_start_id
+
+    remote_start_id = await run_in_threadpool(allocate)
+    if remote_start_id is None:
+        raise not_found("station")
+    command = StartCharging(id_token, evse_id=evse_id, remote_start_id=remote_start_id)
+    answer = await dispatch(platform, session, actor, station_id, command)
+    answer.remote_start_id = remote_start_id
+    return answer
+
+
+@router.post("/start", summary="Start charging (RemoteStart / RequestStartTransaction)")
+async def start(
+    station_id: str,
+    body: StartBody,
+    platform: PlatformDep,
+    session: SessionDep,
+    actor: ActorDep,
+    _admin: Admin,
+) -> CommandAnswer:
+    token = IdToken(body.id_token, body.id_token_type)
+    return await start_charging(platform, session, actor, station_id, token, body.evse_id)
+
+
 _command_route(
     "stop",
     "Stop charging (RemoteStop / RequestStopTransaction)",
@@ -215,9 +286,9 @@ _command_route(
 )
 _command_route(
     "trigger",
-    "Ask the station to send a message",
+    "Ask the station to send a message (or a CSR: SignChargingStationCertificate, ...)",
     TriggerBody,
-    lambda b: Trigger(b.message, b.evse_id),
+    trigger_command,
 )
 _command_route(
     "data-transfer",

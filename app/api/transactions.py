@@ -33,6 +33,10 @@ class TransactionPublic(BaseModel):
     meter_stop_wh: float | None
     energy_wh: float | None
     stop_reason: str | None
+    remote_start_id: int | None = Field(
+        default=None, description="the remoteStartId of the request that started it (2.x)"
+    )
+    started_by: str | None = Field(default=None, description="who asked for the remote start")
     links: dict[str, dict[str, str]] = Field(serialization_alias="_links")
 
     @classmethod
@@ -52,6 +56,8 @@ class TransactionPublic(BaseModel):
             meter_stop_wh=tx.meter_stop_wh,
             energy_wh=tx.energy_wh if energy is None else energy,
             stop_reason=tx.stop_reason,
+            remote_start_id=tx.remote_start_id,
+            started_by=tx.started_by,
             links={
                 "self": {"href": f"/api/v1/transactions/{tx.id}"},
                 "station": {"href": f"/api/v1/stations/{tx.station_id}"},
