@@ -23,7 +23,7 @@ SERIAL = "SN-REMOTE-0001"
 def _event(event_type: str, ref: str, seq: int, **info: Any) -> dict[str, Any]:
     return {
         "eventType": event_type,
-        "timestamp": "2026-11-21T10:00:00Z",
+        "timestamp": datetime.now(UTC).isoformat(),
         "triggerReason": "RemoteStart",
         "seqNo": seq,
         "transactionInfo": {"transactionId": ref, **info},
