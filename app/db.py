@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -19,7 +19,10 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        connect_args: dict[str, Any] = {"check_same_thread": False}
+        if "timeout" not in parsed.query:  # ``?timeout=5`` sets the busy timeout (seconds)
+            connect_args["timeout"] = 30
+        engine = create_engine(url, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
         for name in ("load", "refresh"):
             if not event.contains(SQLModel, name, _utc_on_load):
@@ -45,6 +48,22 @@ def _utc_on_load(target: Any, *_args: Any) -> None:
     for key, value in list(values.items()):
         if isinstance(value, datetime) and value.tzinfo is None:
             values[key] = value.replace(tzinfo=UTC)
+
+
+RETRY_AFTER_SECONDS = 5
+"""What clients are told to wait while the database is unavailable."""
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """Whether ``error`` means the database cannot be reached or used right now (refused or
+    lost connections, a locked SQLite file, an exhausted pool), rather than a bug in a query.
+
+    The pool drops broken connections and ``pool_pre_ping`` checks the rest, so once the
+    database is back the next checkout simply works: recovery needs nothing from us.
+    """
+    if isinstance(error, exc.OperationalError | exc.TimeoutError):
+        return True
+    return isinstance(error, exc.DBAPIError) and error.connection_invalidated
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -31,7 +31,9 @@ def get_session(platform: PlatformDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+"""Committed when the handler returns and before the answer is sent, so a commit that fails
+(the database went away) answers 503 instead of following a 2xx already on the wire."""
 
 
 def get_now() -> datetime:

@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from app import audit
 from app.clock import utcnow
+from app.db import is_database_outage
 from charging import registry
 from charging.commands import Command, CommandResult
 from charging.errors import ChargingError
@@ -120,7 +121,13 @@ class PlatformGatekeeper:
         self._cache_key = hashlib.sha256(str(id(self)).encode()).digest()
 
     async def admit(self, request: HandshakeRequest) -> Admission:
-        return await asyncio.to_thread(self._admit, request)
+        try:
+            return await asyncio.to_thread(self._admit, request)
+        except Exception as exc:
+            if not is_database_outage(exc):
+                raise
+            log.warning("refused %s: the database is unavailable (%s)", request.station_id, exc)
+            return Admission.refuse(503, "the platform's database is unavailable; retry later")
 
     def _admit(self, request: HandshakeRequest) -> Admission:
         now = self.clock()

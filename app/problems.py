@@ -13,7 +13,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sqlalchemy_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.db import RETRY_AFTER_SECONDS, is_database_outage
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://chargeline.dev/problems/"
@@ -70,6 +73,13 @@ def not_found(what: str) -> Problem:
     return Problem(404, "not-found", f"{what} not found")
 
 
+def database_unavailable(
+    detail: str = "the database is unavailable; retry later", slug: str = "database-unavailable"
+) -> Problem:
+    """503 with Retry-After: an outage the platform recovers from by itself."""
+    return Problem(503, slug, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 ErrorMapper = Callable[[Exception], Problem]
 
 
@@ -106,7 +116,14 @@ def install(app: FastAPI, mappers: Sequence[tuple[type[Exception], ErrorMapper]]
                 return problem_response(mapper(exc), request.url.path)
         raise exc
 
+    async def on_database(request: Request, exc: Exception) -> JSONResponse:
+        if not is_database_outage(exc):
+            raise exc
+        return problem_response(database_unavailable(), request.url.path)
+
     app.add_exception_handler(Problem, on_problem)
+    for database_error in (sqlalchemy_errors.DBAPIError, sqlalchemy_errors.TimeoutError):
+        app.add_exception_handler(database_error, on_database)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
     for exc_type, _ in mappers:

@@ -4,7 +4,8 @@ The file is UTF-8, with or without a byte-order mark, comma-separated, with a he
 Column names are matched case-insensitively after trimming spaces.
 
 - Required columns: ``serial``, ``family``, ``lot``.
-- Optional ``metadata``: a JSON object.
+- Optional ``metadata``: a JSON object, within the bounds of :mod:`enrollment.metadata`
+  (checked together with the extra columns below; a row outside them is an error).
 - Any other named column is metadata too: its non-empty values are collected as strings under
   the column name. A key given both ways is a row error, never a silent overwrite.
 - Columns without a name (trailing commas from spreadsheets) are ignored while empty.
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from enrollment.errors import CsvErrorReason, CsvImportError, InvalidSerial
 from enrollment.identifiers import parse_serial
+from enrollment.metadata import MetadataRefused, check_metadata
 
 if TYPE_CHECKING:
     import _csv
@@ -69,6 +71,7 @@ class RowErrorCode(StrEnum):
     BAD_FIELD = "bad_field"
     TOO_MANY_FIELDS = "too_many_fields"
     MALFORMED_METADATA = "malformed_metadata"
+    INVALID_METADATA = "invalid_metadata"
     METADATA_CONFLICT = "metadata_conflict"
     DUPLICATE_SERIAL = "duplicate_serial"
 
@@ -245,6 +248,10 @@ def _registration(fields: list[str], columns: list[str]) -> Registration:
                 f"metadata key {name!r} is given both as a column and in the JSON",
             )
         metadata[name] = value
+    try:
+        check_metadata(metadata)
+    except MetadataRefused as refused:
+        raise _RowRefused(RowErrorCode.INVALID_METADATA, str(refused)) from None
     return Registration(serial, family, lot, metadata)
 
 

@@ -12,6 +12,7 @@ problem type without parsing messages::
     ├── InvalidCode            a security code that cannot be normalised
     ├── QrPayloadError         a label payload that does not decode (see ``QrErrorReason``)
     ├── CsvImportError         a factory CSV refused as a whole (see ``CsvErrorReason``)
+    ├── MetadataRefused        device metadata outside its bounds (``enrollment.metadata``)
     └── InvitationError        an invitation token that is unknown, revoked, used or expired
 """
 
@@ -129,3 +130,12 @@ class InvitationError(EnrollmentError):
     def __init__(self, reason: InvitationErrorReason) -> None:
         self.reason = reason
         super().__init__(f"invitation {reason.value}")
+
+
+class MetadataRefused(EnrollmentError):  # noqa: N818 - named like the domain's other refusals
+    """Metadata outside the bounds; ``where`` is the path of the offending value."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        self.reason = reason
+        super().__init__(f"{where}: {reason}")

@@ -30,6 +30,7 @@ from enrollment.codes import hash_code, new_security_code
 from enrollment.csv_import import Registration
 from enrollment.errors import InvalidTransition
 from enrollment.lifecycle import DeviceState, Operation, apply
+from enrollment.metadata import check_metadata
 from enrollment.sealing import LabelCodes, SecretKeys, open_codes, seal_codes
 from enrollment.service_errors import (
     Difference,
@@ -136,8 +137,10 @@ def register_device(
     back, so nothing else may be pending in it.
 
     Raises:
-        RegistrationConflict, IdempotencyKeyReused, UnknownFamily, MacPoolEmpty.
+        MetadataRefused, RegistrationConflict, IdempotencyKeyReused, UnknownFamily,
+        MacPoolEmpty.
     """
+    check_metadata(registration.metadata)
     existing = _existing(session, registration, idempotency_key)
     if existing is not None:
         return existing

@@ -29,6 +29,8 @@ from ocpp_edge.session import EventSink, StationOffline, StationSession
 log = logging.getLogger(__name__)
 
 PATH_PREFIX = "/ocpp/"
+RETRY_AFTER_SECONDS = 5
+"""Told to a station refused with 503 (the platform cannot decide now, e.g. no database)."""
 
 
 class Gatekeeper(Protocol):
@@ -151,11 +153,10 @@ class Gateway:
             )
         )
         if not admission.accepted:
-            headers = (
-                {"WWW-Authenticate": 'Basic realm="OCPP", charset="UTF-8"'}
-                if admission.status == 401
-                else None
-            )
+            headers = {
+                401: {"WWW-Authenticate": 'Basic realm="OCPP", charset="UTF-8"'},
+                503: {"Retry-After": str(RETRY_AFTER_SECONDS)},
+            }.get(admission.status)
             return _plain(admission.status, admission.reason, headers)
         self._admissions[id(connection)] = (station_id, SUBPROTOCOLS[subprotocol], admission)
         return None

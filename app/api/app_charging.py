@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
 from app.api.app_common import AppUser, owner_errors
+from app.api.bounds import PositiveInt32
 from app.api.commands import CommandAnswer, dispatch, start_charging
 from app.api.pagination import PageQuery, paginate
 from app.ca import IssuedCertificate
@@ -109,7 +110,7 @@ async def start(
 
 @router.post("/sessions/{transaction_id}/stop", summary="Stop a charging session")
 async def stop(
-    transaction_id: int,
+    transaction_id: PositiveInt32,
     user: AppUser,
     platform: PlatformDep,
     session: SessionDep,
@@ -159,7 +160,9 @@ def list_sessions(
 
 
 @router.get("/sessions/{transaction_id}", summary="One session with its energy and charging curve")
-def get_session(transaction_id: int, user: AppUser, session: SessionDep) -> dict[str, Any]:
+def get_session(
+    transaction_id: PositiveInt32, user: AppUser, session: SessionDep
+) -> dict[str, Any]:
     with owner_errors():
         tx = sessions.visible_transaction(session, user.subject, transaction_id)
     shown = sessions.detail(session, tx)

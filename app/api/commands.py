@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app import audit
+from app.api.bounds import NonNegativeInt32, PositiveInt32
 from app.clock import utcnow
 from app.deps import ActorDep, PlatformDep, SessionDep, require_role
 from app.identity.jwt_tokens import Principal
@@ -51,7 +52,7 @@ class _Body(BaseModel):
 class StartBody(_Body):
     id_token: str = Field(min_length=1, max_length=36)
     id_token_type: IdTokenType = IdTokenType.ISO14443
-    evse_id: int | None = Field(default=None, ge=1)
+    evse_id: PositiveInt32 | None = None
 
 
 class StopBody(_Body):
@@ -63,13 +64,13 @@ class ResetBody(_Body):
 
 
 class UnlockBody(_Body):
-    evse_id: int = Field(ge=1)
-    connector_id: int = Field(default=1, ge=1)
+    evse_id: PositiveInt32
+    connector_id: PositiveInt32 = 1
 
 
 class AvailabilityBody(_Body):
     operative: bool
-    evse_id: int | None = Field(default=None, ge=0)
+    evse_id: NonNegativeInt32 | None = None
 
 
 class GetConfigurationBody(_Body):
@@ -99,7 +100,7 @@ _SIGNING_USE = {
 
 class TriggerBody(_Body):
     message: TriggerKind | CertificateTrigger
-    evse_id: int | None = Field(default=None, ge=0)
+    evse_id: NonNegativeInt32 | None = None
 
 
 def trigger_command(body: TriggerBody) -> Command:

@@ -28,6 +28,7 @@ from app.deps import ActorDep, PlatformDep
 from app.problems import Problem
 from enrollment import service
 from enrollment.csv_import import ParsedImport, RowResult, RowStatus, parse_factory_csv
+from enrollment.errors import MetadataRefused
 from enrollment.identifiers import format_mac
 from enrollment.sealing import SecretKeys
 from enrollment.service_errors import (
@@ -120,9 +121,16 @@ def _import_row(
         session.commit()
     except ValueError as refused:
         return _error(row.line, registration.serial, "bad_field", str(refused))
-    except (RegistrationConflict, UnknownFamily, MacPoolEmpty, IdempotencyKeyReused) as refused:
+    except (
+        RegistrationConflict,
+        UnknownFamily,
+        MacPoolEmpty,
+        IdempotencyKeyReused,
+        MetadataRefused,
+    ) as refused:
         session.rollback()
         code = {
+            MetadataRefused: "invalid_metadata",
             RegistrationConflict: "conflict",
             UnknownFamily: "unknown_family",
             MacPoolEmpty: "mac_pool_exhausted",

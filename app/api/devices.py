@@ -7,7 +7,6 @@ the same device and MAC address and without codes. The labels stay printable fro
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -20,15 +19,16 @@ from app.api.factory import KeysDep, LinePrincipal, domain_errors
 from app.api.pagination import Page, PageQuery, paginate
 from app.clock import as_utc
 from app.deps import ActorDep, AdminPrincipal, NowDep, SessionDep
+from enrollment import metadata as enrollment_metadata
 from enrollment import repository, service
 from enrollment.csv_import import Registration
 from enrollment.identifiers import format_mac, parse_serial
 from enrollment.lifecycle import DeviceState
+from enrollment.metadata import MetadataRefused, stored_metadata
 from enrollment.tables import DeviceRow, HardwareFamilyRow
 
 router = APIRouter(prefix="/api/v1", tags=["factory line"])
 
-MAX_METADATA_BYTES = 4096
 _LOT = r"^[^/\\\x00-\x1f\x7f]+$"
 
 
@@ -40,9 +40,11 @@ def check_lot(lot: str) -> str:
 
 
 def check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
-    if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
-        raise ValueError(f"metadata is larger than {MAX_METADATA_BYTES} bytes as JSON")
-    return metadata
+    """The bounds of :mod:`enrollment.metadata`, as a validation error naming the field."""
+    try:
+        return enrollment_metadata.check_metadata(metadata)
+    except MetadataRefused as refused:
+        raise ValueError(str(refused)) from None
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -54,6 +56,9 @@ class DevicePublic(BaseModel):
     family: str
     lot: str
     metadata: dict[str, object]
+    metadata_error: str | None = Field(
+        default=None, description="why stored metadata is not shown (stored before its bounds)"
+    )
     mac: str
     state: DeviceState
     certificate_serial: str | None
@@ -80,11 +85,13 @@ class DevicePublic(BaseModel):
             links["release"] = {"href": f"{base}/release"}
         if device.state != DeviceState.DECOMMISSIONED:
             links["decommission"] = {"href": f"{base}/decommission"}
+        metadata, metadata_error = stored_metadata(device.metadata_json)
         return cls(
             serial=device.serial,
             family=family,
             lot=device.lot,
-            metadata=service.device_metadata(device),
+            metadata=metadata,
+            metadata_error=metadata_error,
             mac=format_mac(device.mac),
             state=DeviceState(device.state),
             certificate_serial=device.certificate_serial,
@@ -132,19 +139,22 @@ def _serial(text: str) -> str:
     "/devices",
     status_code=201,
     summary="Register a device (manufacturing), idempotent by serial",
+    response_model=DeviceRegistered,
     response_model_by_alias=True,
     responses={200: {"description": "already registered with the same data"}},
 )
 def register_device(
     body: DeviceCreate,
-    response: Response,
     session: SessionDep,
     keys: KeysDep,
     _line: LinePrincipal,
     actor: ActorDep,
     now: NowDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> DeviceRegistered:
+) -> Response:
+    """The answer carrying the once-only codes is serialized before the commit: once the
+    device is durable, nothing left can fail and lose them (a retry answers 200 without
+    codes). Should the commit fail instead, nothing was registered and a retry starts over."""
     registration = Registration(_serial(body.serial), body.family, body.lot, body.metadata)
     with domain_errors():
         registered = service.register_device(
@@ -156,17 +166,20 @@ def register_device(
             audit=audit.record,
             idempotency_key=idempotency_key,
         )
-    session.commit()  # the codes are shown once: only after they are durable
     public = DevicePublic.of(registered.device, registered.family.name)
-    response.headers["Location"] = f"/api/v1/devices/{registered.device.serial}"
-    if not registered.created:
-        response.status_code = 200
     codes = registered.codes
-    return DeviceRegistered(
+    answer = DeviceRegistered(
         **public.model_dump(),
         codes=SecurityCodes(device_code=codes.device, packaging_code=codes.packaging)
         if codes
         else None,
+    ).model_dump_json(by_alias=True)
+    session.commit()  # the codes are shown once: only after they are durable
+    return Response(
+        answer,
+        status_code=201 if registered.created else 200,
+        media_type="application/json",
+        headers={"Location": f"/api/v1/devices/{registered.device.serial}"},
     )
 
 

@@ -28,6 +28,7 @@ from enrollment.errors import (
     InvalidMacRange,
     InvalidSerial,
     InvalidTransition,
+    MetadataRefused,
 )
 from enrollment.sealing import SealError, SecretKeys
 from enrollment.service_errors import (
@@ -103,6 +104,7 @@ _SIMPLE: tuple[tuple[type[EnrollmentError], int, str], ...] = (
     (UnknownFamily, 422, "unknown-family"),
     (InvalidMacRange, 422, "invalid-mac-range"),
     (InvalidSerial, 422, "invalid-serial"),
+    (MetadataRefused, 422, "invalid-metadata"),
     (SealError, 500, "sealed-codes-unreadable"),
 )
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import text
 
+from app.db import is_sqlite
 from app.deps import PlatformDep
-from app.problems import Problem
+from app.problems import database_unavailable
 
 router = APIRouter(tags=["health"])
 
@@ -16,11 +17,18 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database answers")
+@router.get("/readyz", summary="The database answers (and, on SQLite, takes writes)")
 def readyz(platform: PlatformDep) -> dict[str, str]:
+    """503 with Retry-After while the database is away. ``SELECT 1`` never touches a SQLite
+    file, so there the probe takes the write lock for a moment: locked means not ready."""
     try:
         with platform.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+            if is_sqlite(platform.engine):
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                connection.rollback()
+            else:
+                connection.execute(text("SELECT 1"))
     except Exception as exc:  # any driver error means not ready
-        raise Problem(503, "not-ready", f"database unreachable: {type(exc).__name__}") from exc
+        detail = f"database unreachable: {type(exc).__name__}"
+        raise database_unavailable(detail, slug="not-ready") from exc
     return {"status": "ready", "database": platform.engine.dialect.name}

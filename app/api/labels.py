@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from app.api.bounds import NonNegativeInt32
 from app.api.factory import KeysDep, LinePrincipal, domain_errors
 from app.deps import SessionDep
 from app.problems import Problem, not_found
@@ -65,7 +66,7 @@ def lot_sheet(
     session: SessionDep,
     keys: KeysDep,
     _line: LinePrincipal,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[NonNegativeInt32, Query()] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_SHEET_DEVICES)] = MAX_SHEET_DEVICES,
 ) -> Response:
     with domain_errors():

@@ -10,6 +10,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.api.bounds import NonNegativeInt32
+
 T = TypeVar("T")
 
 
@@ -23,7 +25,7 @@ class Page(BaseModel, Generic[T]):
 
 class PageParams(BaseModel):
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: NonNegativeInt32 = 0
 
 
 PageQuery = Annotated[PageParams, Query()]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from app.api.bounds import PositiveInt32
 from app.api.pagination import Page, PageQuery, paginate
 from app.deps import AdminPrincipal, SessionDep
 from app.problems import Problem, not_found
@@ -138,7 +139,7 @@ def list_transactions(
     response_model_by_alias=True,
 )
 def get_transaction(
-    transaction_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    transaction_id: Annotated[PositiveInt32, Path()],
     session: SessionDep,
     _admin: AdminPrincipal,
 ) -> TransactionDetail:
