@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
+import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
 from app.audit import AuditEntry
+from app.cli import main
 from app.identity.tables import LoginFailure
 from app.platform import Platform
 from tests.factories import PASSWORD, make_user
@@ -148,3 +152,28 @@ def test_an_admin_unlocks_an_account_and_the_unlock_is_audited(
     with Session(platform.engine) as session:
         count = session.exec(select(func.count()).select_from(LoginFailure)).one()
         assert count == 1  # only the address key, partly forgiven, is left
+
+
+def test_the_cli_unlocks_an_account_and_names_what_it_cannot_find(
+    platform: Platform,
+    client: TestClient,
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    make_user(platform, "owner@example.com")
+    form = {"grant_type": "password", "username": "owner@example.com", "password": "wrong-pass"}
+    for _ in range(5):
+        assert client.post("/oauth/token", data=form).status_code == 400
+    right = {**form, "password": PASSWORD}
+    assert client.post("/oauth/token", data=right).status_code == 429
+    where = ["--data-dir", str(tmp_path / "cli"), "--database-url", database_url]
+    assert main(["admin", "unlock", "user", "Owner@Example.com", *where]) == 0
+    assert capsys.readouterr().out == (
+        "unlocked user owner@example.com: 2 failure counter(s) cleared\n"
+    )
+    assert client.post("/oauth/token", data=right).status_code == 200
+    assert main(["admin", "unlock", "station", "CP-NONE", *where]) == 2
+    assert capsys.readouterr().err == "chargeline: no station 'CP-NONE'\n"
+    [entry] = audited(platform, "login.unlocked")
+    assert entry.actor == "cli"
