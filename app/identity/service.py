@@ -162,6 +162,7 @@ def password_login(
         )
         session.commit()
         raise AuthError("invalid_grant", "wrong e-mail address or password")
+    session.rollback()  # never hold two connections at once: the throttle writes on its own
     limiter.succeeded(engine, attempt)
     if user.disabled:
         audit.record(

@@ -80,6 +80,7 @@ def pair(
     serial = device_label.serial
     engine = session.get_bind()
     assert isinstance(engine, Engine)
+    session.rollback()  # hand the connection back: the throttle counts in its own transactions
     try:
         attempt = PAIRING_THROTTLE.admit(engine, serial, user_id, now=now)
     except TooManyAttempts as exc:
@@ -92,6 +93,7 @@ def pair(
         packaging_code_hash=device.packaging_code_hash,
         pepper=pepper,
     )
+    session.rollback()  # the same: never hold two connections at once
     if device is None or not codes_ok:
         record_failure(engine, attempt, now=now, actor=actor)
         raise WrongCodes()
