@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", action="append", required=True, choices=["admin", "manufacturing"]
     )
     client.set_defaults(handler=_create_client)
+    from app.cli_unlock import add_unlock_command
+
+    add_unlock_command(admin_sub, _common)
     add_simulate_command(sub)
     from app.cli_pki import add_pki_commands
 

@@ -14,6 +14,7 @@ from app import audit
 from app.clock import utcnow
 from app.db import session_scope
 from app.identity.jwt_tokens import InvalidToken, Principal
+from app.identity.tables import OAuthClient, User
 from app.platform import Platform
 from app.problems import forbidden, unauthorized
 
@@ -53,14 +54,37 @@ def get_principal(
         raise unauthorized("a bearer token is required")
     token = credentials.credentials
     try:
-        return platform.tokens.verify(token)
+        principal = platform.tokens.verify(token)
     except InvalidToken as own_error:
         if platform.oidc is None:
             raise unauthorized(str(own_error)) from own_error
+    else:
+        with Session(platform.engine) as session:
+            refusal = account_refusal(session, principal)
+        if refusal is not None:
+            raise unauthorized(refusal)
+        return principal
     try:
         return platform.oidc.verify(token)
     except InvalidToken as exc:
         raise unauthorized(str(exc)) from exc
+
+
+def account_refusal(session: Session, principal: Principal) -> str | None:
+    """Why the account behind one of our own tokens may no longer act, or None.
+
+    One primary-key read per request: a token outlives neither its account nor a disable.
+    """
+    if principal.kind == "user":
+        user = session.get(User, principal.subject)
+        if user is None:
+            return "this account no longer exists"
+        return "this account is disabled" if user.disabled else None
+    if principal.kind == "client":
+        client = session.get(OAuthClient, principal.subject)
+        if client is None or client.disabled:
+            return "this client is disabled"
+    return None
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -12,8 +12,6 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import math
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import nullcontext
 from datetime import datetime, timedelta
@@ -26,6 +24,7 @@ from sqlmodel import Session
 from app import audit
 from app.clock import utcnow
 from app.db import is_database_outage
+from app.identity.ratelimit import Throttle, TooManyAttempts
 from charging import registry
 from charging.commands import Command, CommandResult
 from charging.errors import ChargingError
@@ -33,7 +32,6 @@ from charging.events import CertificateRequested, Event
 from charging.outcomes import CertificateSigningDecision, Decision
 from charging.passwords import StationPasswords
 from charging.tables import Station
-from enrollment.pairing import LockoutPolicy
 from ocpp_edge.admission import (
     Admission,
     HandshakeRequest,
@@ -56,44 +54,10 @@ class CertificateChecker(Protocol):
     def check_station_certificate(self, der: bytes, *, station_id: str, now: datetime) -> None: ...
 
 
-class HandshakeThrottle:
-    """Growing delays after failed handshakes, per station id and per source address.
-
-    Kept in memory on each edge node (bounded to the ``capacity`` most recent keys): station
-    passwords cannot be guessed faster than the policy allows through any one node, and the
-    check costs no database round trip on the hot path of a reconnect storm.
-    """
-
-    def __init__(
-        self,
-        policy: LockoutPolicy | None = None,
-        capacity: int = 100_000,
-    ) -> None:
-        self.policy = policy or LockoutPolicy(
-            free_attempts=10, base_delay=timedelta(seconds=10), max_delay=timedelta(minutes=15)
-        )
-        self.capacity = capacity
-        self._failures: OrderedDict[str, tuple[int, datetime]] = OrderedDict()
-
-    def retry_after(self, keys: Iterable[str], *, now: datetime) -> float | None:
-        """Seconds to wait before any of ``keys`` may try again, or None."""
-        waits = []
-        for key in keys:
-            count, last = self._failures.get(key, (0, None))
-            wait = self.policy.retry_after(count, last, now=now)
-            if wait is not None:
-                waits.append(wait.total_seconds())
-        return max(waits) if waits else None
-
-    def fail(self, keys: Iterable[str], *, now: datetime) -> None:
-        for key in keys:
-            count, _ = self._failures.pop(key, (0, now))
-            self._failures[key] = (count + 1, now)
-        while len(self._failures) > self.capacity:
-            self._failures.popitem(last=False)
-
-    def succeed(self, key: str) -> None:
-        self._failures.pop(key, None)
+def handshake_throttle() -> Throttle:
+    """Password handshakes: 10 attempts per (station, address) in 15 minutes, 100 per address;
+    shared by every edge node through the database, so an admin can lift it anywhere."""
+    return Throttle("station", per_pair=10, window=timedelta(minutes=15))
 
 
 class PlatformGatekeeper:
@@ -117,7 +81,7 @@ class PlatformGatekeeper:
         # (station id, keyed digest of the password) -> the hash it was verified against.
         # A reconnecting station skips Argon2 while its stored hash is unchanged.
         self._verified: dict[tuple[str, bytes], str] = {}
-        self.throttle = HandshakeThrottle()
+        self.throttle = handshake_throttle()
         self._cache_key = hashlib.sha256(str(id(self)).encode()).digest()
 
     async def admit(self, request: HandshakeRequest) -> Admission:
@@ -131,21 +95,23 @@ class PlatformGatekeeper:
 
     def _admit(self, request: HandshakeRequest) -> Admission:
         now = self.clock()
-        keys = (f"station:{request.station_id}", f"address:{request.remote}")
-        wait = self.throttle.retry_after(keys, now=now)
-        if wait is not None:
-            admission = Admission.refuse(
-                429, f"too many failed attempts; retry in {math.ceil(wait)} s"
-            )
+        if request.client_certificate is not None:
+            # Profile 3: the certificate is the proof; password failures never throttle it.
+            return self._decide(request, now)
+        try:
+            attempt = self.throttle.admit(self.engine, request.station_id, request.remote, now=now)
+        except TooManyAttempts as exc:
+            admission = Admission.refuse(429, str(exc))
             self._audit_refusal(request, admission)
             return admission
         admission = self._decide(request, now)
         if admission.accepted:
-            self.throttle.succeed(keys[0])
+            self.throttle.succeeded(self.engine, attempt)
         elif admission.status == 401:
-            self.throttle.fail(keys, now=now)
+            actor = audit.Actor(f"station:{request.station_id}", request.remote)
+            self.throttle.failed(self.engine, attempt, now=now, actor=actor)
         else:  # unknown station ids: probing counts against the address only
-            self.throttle.fail(keys[1:], now=now)
+            self.throttle.dismiss(self.engine, attempt)
         return admission
 
     def _audit_refusal(

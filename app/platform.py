@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from app.ca import CertificateAuthority
 from app.db import make_engine
 from app.identity.jwt_tokens import OIDCVerifier, TokenIssuer
-from app.identity.ratelimit import LoginLimiter
+from app.identity.ratelimit import LoginLimiter, Throttle
 from app.settings import DEVELOPMENT_SECRET, Settings
 from charging.data_transfer import DataTransferRegistry
 
@@ -28,7 +28,7 @@ class Platform:
     engine: Engine
     tokens: TokenIssuer
     oidc: OIDCVerifier | None
-    login_limiter: LoginLimiter
+    login_limiter: Throttle
     ca: CertificateAuthority
     commands: CommandBus | None = None  # set by the process role that runs a gateway
     # Who answers stations' DataTransfer (vendor id -> handler); register before or after start.

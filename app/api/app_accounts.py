@@ -8,16 +8,18 @@ certificates or charge (see :mod:`app.owners.accounts`).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import audit
 from app.api.app_common import AppUser, MailerDep, link, owner_errors, send_later
-from app.deps import NowDep, PlatformDep, SessionDep
+from app.deps import NowDep, PlatformDep, SessionDep, client_address
 from app.identity.tables import User
 from app.mail import Mail
+from app.mail_throttle import may_send
 from app.owners import accounts
 from app.problems import not_found
 
@@ -76,9 +78,14 @@ def _verification_mail(platform: PlatformDep, result: accounts.LinkToken) -> Mai
     )
 
 
+def _may_mail(platform: PlatformDep, request: Request, recipient: str, now: datetime) -> bool:
+    return may_send(platform.engine, recipient=recipient, address=client_address(request), now=now)
+
+
 @router.post("/signup", status_code=202, summary="Sign up as an owner (sends a verification mail)")
 def sign_up(
     body: SignUpBody,
+    request: Request,
     background: BackgroundTasks,
     platform: PlatformDep,
     session: SessionDep,
@@ -89,7 +96,8 @@ def sign_up(
     with owner_errors():
         result = accounts.sign_up(session, body.email, body.password, actor=actor, now=now)
     session.commit()
-    background.add_task(send_later, mailer, _verification_mail(platform, result))
+    if _may_mail(platform, request, result.email, now):
+        background.add_task(send_later, mailer, _verification_mail(platform, result))
     return ACCEPTED_BODY
 
 
@@ -103,6 +111,7 @@ def verify_email(body: TokenBody, session: SessionDep, now: NowDep) -> dict[str,
 @router.post("/verify-email/resend", status_code=202, summary="Send a new verification mail")
 def resend(
     user: AppUser,
+    request: Request,
     background: BackgroundTasks,
     platform: PlatformDep,
     session: SessionDep,
@@ -114,7 +123,7 @@ def resend(
         raise not_found("user")
     result = accounts.resend_verification(session, row, now=now)
     session.commit()
-    if result is not None:
+    if result is not None and _may_mail(platform, request, result.email, now):
         background.add_task(send_later, mailer, _verification_mail(platform, result))
     return ACCEPTED_BODY
 
@@ -122,6 +131,7 @@ def resend(
 @router.post("/password-reset", status_code=202, summary="Ask for a password reset mail")
 def request_reset(
     body: ResetRequestBody,
+    request: Request,
     background: BackgroundTasks,
     platform: PlatformDep,
     session: SessionDep,
@@ -132,7 +142,11 @@ def request_reset(
     with owner_errors():
         result = accounts.request_reset(session, body.email, actor=actor, now=now)
     session.commit()
-    if result is not None and result.token is not None:
+    if (
+        result is not None
+        and result.token is not None
+        and _may_mail(platform, request, result.email, now)
+    ):
         mail = Mail(
             result.email,
             "Reset your Chargeline password",

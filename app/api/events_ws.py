@@ -1,21 +1,25 @@
 """``/api/v1/events``: live station events over a WebSocket.
 
 The bearer token comes in the ``Authorization`` header or, for browsers that cannot set
-headers on a WebSocket, the ``token`` query parameter. A missing or invalid token closes the
-socket with 1008 (policy violation) before anything is sent. Admins hear every station; other
-users hear only the stations they hold a membership on, re-read every few seconds and at once
-after a membership change in this process, so a removed guest stops hearing the station.
-Messages are JSON: ``{"type", "station_id", "event", "decision"}``.
+headers on a WebSocket, the ``token`` query parameter. A missing or invalid token, or a disabled
+account, closes the socket with 1008 (policy violation) before anything is sent; an open socket
+is closed with 1008 when its token expires or its account is disabled. Admins hear every
+station; other users hear only the stations they hold a membership on, re-read every few seconds
+and at once after a membership change in this process, so a removed guest stops hearing the
+station. Messages are JSON: ``{"type", "station_id", "event", "decision"}``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
+from app.deps import account_refusal
 from app.identity.jwt_tokens import InvalidToken, Principal
 from app.owners import access
 from app.owners.events import REFRESH_SECONDS, Subscription, encode
@@ -25,23 +29,46 @@ from app.platform import Platform
 router = APIRouter(tags=["events"])
 
 POLICY_VIOLATION = 1008
+ACCOUNT_CHECK_SECONDS = 5.0
+"""How often an open socket re-reads its account (a disabled account is cut within this)."""
 
 
-def _principal(platform: Platform, websocket: WebSocket) -> Principal | None:
+def _principal(platform: Platform, websocket: WebSocket) -> tuple[Principal, bool] | None:
+    """The caller and whether the token is one of ours (its account is then checked)."""
     header = websocket.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else None
     token = token or websocket.query_params.get("token")
     if not token:
         return None
     try:
-        return platform.tokens.verify(token)
+        return platform.tokens.verify(token), True
     except InvalidToken:
         if platform.oidc is None:
             return None
     try:
-        return platform.oidc.verify(token)
+        return platform.oidc.verify(token), False
     except InvalidToken:
         return None
+
+
+def _refusal(platform: Platform, principal: Principal) -> str | None:
+    with Session(platform.engine) as session:
+        return account_refusal(session, principal)
+
+
+async def _watch(platform: Platform, websocket: WebSocket, principal: Principal, own: bool) -> None:
+    """Close the socket (1008) when the token expires or the account is disabled."""
+    expires = principal.claims.get("exp")
+    while True:
+        left = float(expires) - time.time() if isinstance(expires, int | float) else math.inf
+        if left <= 0:
+            await websocket.close(code=POLICY_VIOLATION, reason="token expired")
+            return
+        await asyncio.sleep(min(left, ACCOUNT_CHECK_SECONDS))
+        refusal = await asyncio.to_thread(_refusal, platform, principal) if own else None
+        if refusal is not None:
+            await websocket.close(code=POLICY_VIOLATION, reason=refusal)
+            return
 
 
 def _stations(platform: Platform, user_id: str) -> set[str]:
@@ -68,15 +95,21 @@ async def _forward(platform: Platform, websocket: WebSocket, subscription: Subsc
 @router.websocket("/api/v1/events")
 async def events(websocket: WebSocket) -> None:
     platform: Platform = websocket.app.state.platform
-    principal = _principal(platform, websocket)
-    if principal is None:
+    found = _principal(platform, websocket)
+    if found is None:
         await websocket.close(code=POLICY_VIOLATION, reason="a valid bearer token is required")
+        return
+    principal, own = found
+    refusal = await asyncio.to_thread(_refusal, platform, principal) if own else None
+    if refusal is not None:
+        await websocket.close(code=POLICY_VIOLATION, reason=refusal)
         return
     await websocket.accept()
     hub = runtime(platform).hub
     user_id = None if "admin" in principal.roles else principal.subject
     subscription = hub.subscribe(user_id)
     forward = asyncio.create_task(_forward(platform, websocket, subscription))
+    watch = asyncio.create_task(_watch(platform, websocket, principal, own))
     try:
         while True:
             await websocket.receive_text()  # the client only listens; this notices the close
@@ -84,6 +117,7 @@ async def events(websocket: WebSocket) -> None:
         pass
     finally:
         hub.unsubscribe(subscription)
-        forward.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await forward
+        for task in (forward, watch):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -13,7 +13,8 @@ from sqlmodel import col, select
 from app import audit
 from app.api.pagination import Page, PageQuery, paginate
 from app.api.transactions import as_utc
-from app.deps import ActorDep, AdminPrincipal, NowDep, SessionDep
+from app.deps import ActorDep, AdminPrincipal, NowDep, PlatformDep, SessionDep
+from app.edge import handshake_throttle
 from app.problems import Problem, not_found
 from charging import registry
 from charging.errors import InvalidStationId, InvalidStationPassword, StationExists, UnknownStation
@@ -187,6 +188,27 @@ def approve_station(
     if was_pending:
         audit.record(session, actor, "station.approve", object_type="station", object_id=station.id)
     return _detail(session, station)
+
+
+class CredentialsUnlocked(BaseModel):
+    cleared: int = Field(description="failed-handshake counters cleared")
+
+
+@router.post(
+    "/stations/{station_id}/unlock-credentials",
+    summary="Clear the station's failed-handshake counts from every address (admin)",
+)
+def unlock_station_credentials(
+    station_id: str,
+    platform: PlatformDep,
+    session: SessionDep,
+    _admin: AdminPrincipal,
+    actor: ActorDep,
+) -> CredentialsUnlocked:
+    if session.get(Station, station_id) is None:
+        raise not_found("station")
+    cleared = handshake_throttle().unlock(platform.engine, station_id, actor=actor)
+    return CredentialsUnlocked(cleared=cleared)
 
 
 @router.get(

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from app import audit
 from app.api.pagination import Page, PageQuery, paginate
-from app.deps import ActorDep, AdminPrincipal, CurrentPrincipal, SessionDep
+from app.deps import ActorDep, AdminPrincipal, CurrentPrincipal, PlatformDep, SessionDep
 from app.identity import service
 from app.identity.tables import User
 from app.problems import Problem, not_found
@@ -123,3 +123,24 @@ def update_user(
         **body.model_dump(exclude_none=True),
     )
     return UserPublic.of(user)
+
+
+class Unlocked(BaseModel):
+    cleared: int = Field(description="failure counters cleared (one per address, plus one)")
+
+
+@router.post(
+    "/users/{user_id}/unlock",
+    summary="Clear the account's failed-login counts from every address (admin)",
+)
+def unlock_user(
+    user_id: str,
+    platform: PlatformDep,
+    session: SessionDep,
+    _admin: AdminPrincipal,
+    actor: ActorDep,
+) -> Unlocked:
+    user = session.get(User, user_id)
+    if user is None:
+        raise not_found("user")
+    return Unlocked(cleared=platform.login_limiter.unlock(platform.engine, user.email, actor=actor))

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app import audit
 from app.clock import as_utc
 from app.identity.jwt_tokens import ROLES, Principal
-from app.identity.ratelimit import LoginLimiter
+from app.identity.ratelimit import Throttle
 from app.identity.secrets import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -133,18 +134,24 @@ def password_login(
     email: str,
     password: str,
     *,
-    limiter: LoginLimiter,
+    limiter: Throttle,
     source: str,
     now: datetime,
 ) -> User:
-    """Check a password login; failures are counted per account and per source address."""
+    """Check a password login, throttled per (account, address), address and account.
+
+    Raises:
+        TooManyAttempts: before the password is looked at (see :mod:`app.identity.ratelimit`).
+        AuthError: wrong e-mail address or password, or a disabled account.
+    """
     email = email.strip().lower()
-    keys = [f"account:{email}", f"address:{source}"]
-    limiter.check(session, keys, now=now)
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    attempt = limiter.admit(engine, email, source, now=now)
     user = session.exec(select(User).where(User.email == email)).first()
     if not verify_password(password, user.password_hash if user else None) or user is None:
         session.rollback()  # end the read snapshot: the failure count writes on its own
-        limiter.fail(session, keys, now=now)
+        limiter.failed(engine, attempt, now=now, actor=audit.Actor(f"login:{email}", source))
         audit.record(
             session,
             audit.Actor(f"login:{email}", source),
@@ -155,6 +162,8 @@ def password_login(
         )
         session.commit()
         raise AuthError("invalid_grant", "wrong e-mail address or password")
+    session.rollback()  # never hold two connections at once: the throttle writes on its own
+    limiter.succeeded(engine, attempt)
     if user.disabled:
         audit.record(
             session,
@@ -167,7 +176,6 @@ def password_login(
         )
         session.commit()
         raise AuthError("invalid_grant", "this account is disabled")
-    limiter.succeed(session, keys[0])
     audit.record(
         session,
         audit.Actor(f"user:{user.id}", source),

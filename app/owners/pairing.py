@@ -1,8 +1,9 @@
 """Pairing a released station with its first owner, and giving it up.
 
 :func:`pair` follows :mod:`enrollment.pairing`: decode both payloads (422 with the reason,
-nothing counted), check the lockout per device and per user, check both codes (a failure is
-recorded against both keys in its own transaction and never says which code was wrong), then
+nothing counted), take an attempt from :data:`PAIRING_THROTTLE` (per device and user, per user,
+and per device; atomic in the database, see :mod:`app.identity.ratelimit`), check both codes (a
+failure is counted in its own transaction and never says which code was wrong), then
 move the device ``released -> paired``. The move is a conditional ``UPDATE devices SET
 state = 'paired' WHERE serial = ? AND state = 'released'``: of two users pairing the same device
 at once exactly one updates the row, and the partial unique index on owner memberships stands
@@ -12,7 +13,7 @@ behind it. An unknown serial answers like wrong codes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -20,18 +21,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from app import audit
-from app.clock import as_utc
+from app.identity.ratelimit import Attempt, Throttle, TooManyAttempts
 from app.owners import history
 from app.owners.errors import BadInput, Conflict, LockedOut, WrongCodes
-from app.owners.tables import InvitationRow, Membership, PairingFailure
+from app.owners.tables import InvitationRow, Membership
 from enrollment.errors import InvalidTransition, QrPayloadError
 from enrollment.invitations import Role
 from enrollment.label_input import read_pair
 from enrollment.lifecycle import DeviceState, Operation, apply
-from enrollment.pairing import LockoutPolicy, check_pairing_codes
+from enrollment.pairing import check_pairing_codes
 from enrollment.tables import DeviceRow
 
-DEFAULT_LOCKOUT = LockoutPolicy()
+PAIRING_THROTTLE = Throttle("pairing", per_pair=5, window=timedelta(minutes=15), per_account=5)
+"""Per (device, user): 5 wrong tries in 15 minutes; per user: 50 over all devices; once a device
+had 5 failures, every other user gets one try per window on it (one holding both codes pairs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,38 +43,17 @@ class Paired:
     role: Role
 
 
-def lockout_keys(serial: str, user_id: str) -> list[str]:
-    return [f"device:{serial}", f"user:{user_id}"]
-
-
-def check_lockout(
-    session: Session, keys: list[str], *, policy: LockoutPolicy, now: datetime
-) -> None:
-    """Raises :class:`LockedOut` with the longest wait of ``keys``."""
-    waits = []
-    for key in keys:
-        row = session.get(PairingFailure, key)
-        if row is None or row.last_failure_at is None:
-            continue
-        wait = policy.retry_after(row.failures, as_utc(row.last_failure_at), now=now)
-        if wait is not None:
-            waits.append(wait)
-    if waits:
-        raise LockedOut(max(1, int(max(waits).total_seconds() + 0.999)))
-
-
-def record_failure(engine: Engine, keys: list[str], *, now: datetime, actor: audit.Actor) -> None:
-    """Count a failure against each key, in a transaction of its own (the request fails)."""
+def record_failure(engine: Engine, attempt: Attempt, *, now: datetime, actor: audit.Actor) -> None:
+    """Count the failure and audit it, in transactions of their own (the request fails)."""
+    PAIRING_THROTTLE.failed(engine, attempt, now=now, actor=actor)
     with Session(engine) as session:
-        for key in keys:
-            row = session.get(PairingFailure, key, with_for_update=True)
-            if row is None:
-                row = PairingFailure(key=key)
-            row.failures += 1
-            row.last_failure_at = now
-            session.add(row)
         audit.record(
-            session, actor, "device.pair_failed", object_type="device", outcome="failure", keys=keys
+            session,
+            actor,
+            "device.pair_failed",
+            object_type="device",
+            object_id=attempt.account,
+            outcome="failure",
         )
         session.commit()
 
@@ -85,7 +67,6 @@ def pair(
     pepper: bytes,
     actor: audit.Actor,
     now: datetime,
-    policy: LockoutPolicy = DEFAULT_LOCKOUT,
     serial: str | None = None,
 ) -> Paired:
     """Make ``user_id`` the owner of the station both labels name.
@@ -103,8 +84,13 @@ def pair(
     except QrPayloadError as exc:
         raise BadInput("invalid-qr-payload", exc.detail, reason=exc.reason.value) from None
     serial = device_label.serial
-    keys = lockout_keys(serial, user_id)
-    check_lockout(session, keys, policy=policy, now=now)
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    session.rollback()  # hand the connection back: the throttle counts in its own transactions
+    try:
+        attempt = PAIRING_THROTTLE.admit(engine, serial, user_id, now=now)
+    except TooManyAttempts as exc:
+        raise LockedOut(exc.retry_after) from None
     device = session.get(DeviceRow, serial)
     codes_ok = device is not None and check_pairing_codes(
         device_label.code,
@@ -113,13 +99,12 @@ def pair(
         packaging_code_hash=device.packaging_code_hash,
         pepper=pepper,
     )
+    session.rollback()  # the same: never hold two connections at once
     if device is None or not codes_ok:
-        engine = session.get_bind()
-        assert isinstance(engine, Engine)
-        record_failure(engine, keys, now=now, actor=actor)
+        record_failure(engine, attempt, now=now, actor=actor)
         raise WrongCodes()
+    PAIRING_THROTTLE.succeeded(engine, attempt)
     _claim(session, device, user_id=user_id, now=now)
-    session.exec(delete(PairingFailure).where(col(PairingFailure.key).in_(keys)))
     audit.record(
         session,
         actor,

@@ -11,6 +11,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from pki import KeyKind
+from tests.e2e.conftest import basic
 from tests.e2e.test_openssl_interop import StationKeys, TlsGateway, enrol, tls_gateway
 
 __all__ = ["tls_gateway"]
@@ -90,3 +91,26 @@ async def test_a_revoked_certificate_fails_the_next_handshake_and_closes_the_ope
         reason
         == f"client certificate refused: certificate {int(keys.serial_hex, 16):x} is revoked\n"
     )
+
+
+async def test_password_guesses_never_throttle_a_valid_client_certificate(
+    tls_gateway: TlsGateway,
+) -> None:
+    keys = enrol(tls_gateway.platform.ca, tls_gateway.files, "CP-A", KeyKind.EC_P256)
+    plain = ssl.create_default_context(cafile=tls_gateway.root)
+    statuses = []
+    for n in range(12):
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(
+                url(tls_gateway, "CP-A"),
+                subprotocols=["ocpp1.6"],
+                ssl=plain,
+                additional_headers=basic("CP-A", f"guess-number-{n:08d}"),
+            ):
+                pass
+        statuses.append(refused.value.response.status_code)
+    assert statuses == [401] * 10 + [429] * 2
+    async with connect(
+        url(tls_gateway, "CP-A"), subprotocols=["ocpp1.6"], ssl=client_context(tls_gateway, keys)
+    ):
+        assert tls_gateway.gateway.sessions["CP-A"].admission.profile == 3

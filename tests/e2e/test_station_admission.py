@@ -13,7 +13,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from app.audit import AuditEntry
-from tests.e2e.conftest import RunningPlatform, basic, started_platform
+from tests.e2e.conftest import STATION_PASSWORD, RunningPlatform, basic, started_platform
 from tests.factories import admin_headers_http
 
 BOOT = [2, "b", "BootNotification", {"chargePointVendor": "ACME", "chargePointModel": "X"}]
@@ -96,3 +96,70 @@ async def test_password_guessing_at_the_handshake_is_slowed_down(running: Runnin
         await boot(running.ocpp_url, "CP-GUESS", "station-password-0001")
     assert locked.value.response.status_code == 429
     assert b"too many failed attempts; retry in" in locked.value.response.body
+
+
+async def boot_from(
+    url: str, station_id: str, password: str, *, address: str
+) -> dict[str, object] | int:
+    """Boot leaving from ``address``; the refusal's HTTP status when the handshake fails."""
+    try:
+        async with connect(
+            f"{url}/{station_id}",
+            subprotocols=["ocpp1.6"],
+            additional_headers=basic(station_id, password),
+            local_addr=(address, 0),
+        ) as ws:
+            await ws.send(json.dumps(BOOT))
+            answer: dict[str, object] = json.loads(await ws.recv())[2]
+            return answer
+    except InvalidStatus as refused:
+        return refused.value.response.status_code if False else refused.response.status_code
+
+
+async def test_guesses_from_one_address_never_lock_the_real_station_out(
+    running: RunningPlatform,
+) -> None:
+    running.add_station("CP-VICTIM")
+    guesses = [
+        await boot_from(running.ocpp_url, "CP-VICTIM", f"guess-number-{n:08d}", address="127.0.0.2")
+        for n in range(12)
+    ]
+    assert guesses == [401] * 10 + [429] * 2
+    real = await boot_from(running.ocpp_url, "CP-VICTIM", STATION_PASSWORD, address="127.0.0.3")
+    assert isinstance(real, dict) and real["status"] == "Accepted"
+    with Session(running.platform.engine) as session:
+        locked = session.exec(select(AuditEntry).where(AuditEntry.action == "station.locked")).all()
+    assert [(e.object_id, e.source) for e in locked] == [("CP-VICTIM", "127.0.0.2")]
+
+
+async def test_one_faulty_station_behind_a_nat_does_not_lock_out_its_neighbours(
+    running: RunningPlatform,
+) -> None:
+    running.add_station("CP-FAULTY")
+    running.add_station("CP-GOOD")
+    for n in range(15):
+        await boot_from(
+            running.ocpp_url, "CP-FAULTY", f"stale-password-{n:04d}", address="127.0.0.4"
+        )
+    for _ in range(3):  # and reconnecting neighbours keep being admitted
+        good = await boot_from(running.ocpp_url, "CP-GOOD", STATION_PASSWORD, address="127.0.0.4")
+        assert isinstance(good, dict) and good["status"] == "Accepted"
+
+
+async def test_an_admin_lifts_a_station_lockout_over_rest(running: RunningPlatform) -> None:
+    running.add_station("CP-LOCKED")
+    for n in range(10):
+        await boot_from(running.ocpp_url, "CP-LOCKED", f"guess-number-{n:08d}", address="127.0.0.5")
+    locked = await boot_from(running.ocpp_url, "CP-LOCKED", STATION_PASSWORD, address="127.0.0.5")
+    assert locked == 429
+    async with httpx.AsyncClient(base_url=running.api_url) as http:
+        headers = await admin_headers_http(running.platform, http)
+        answer = await http.post("/api/v1/stations/CP-LOCKED/unlock-credentials", headers=headers)
+        assert answer.status_code == 200 and answer.json() == {"cleared": 2}
+        unknown = await http.post("/api/v1/stations/CP-NONE/unlock-credentials", headers=headers)
+        assert unknown.status_code == 404
+    again = await boot_from(running.ocpp_url, "CP-LOCKED", STATION_PASSWORD, address="127.0.0.5")
+    assert isinstance(again, dict) and again["status"] == "Accepted"
+    with Session(running.platform.engine) as session:
+        [entry] = session.exec(select(AuditEntry).where(AuditEntry.action == "station.unlocked"))
+    assert entry.object_id == "CP-LOCKED" and entry.detail == '{"keys_cleared": 2}'

@@ -20,8 +20,9 @@ from sqlmodel import Session, select
 from app.ca_tables import IssuedCertificateRow
 from app.clock import utcnow
 from app.identity.jwt_tokens import Principal
+from app.identity.tables import LoginFailure
 from app.main import create_app
-from app.owners.tables import CardGrant, InvitationRow, Membership, PairingFailure
+from app.owners.tables import CardGrant, InvitationRow, Membership
 from app.platform import Platform, build_platform
 from app.settings import Settings
 from charging.tables import IdTokenRow
@@ -126,7 +127,11 @@ def snapshot(platform: Platform) -> dict[str, Any]:
             ),
             "cards": sorted((t.value, t.status) for t in session.exec(select(IdTokenRow))),
             "devices": sorted((d.serial, d.state) for d in session.exec(select(DeviceRow))),
-            "failures": sorted((f.key, f.failures) for f in session.exec(select(PairingFailure))),
+            "failures": sorted(
+                (f.key, f.failures)
+                for f in session.exec(select(LoginFailure))
+                if f.key.startswith("pairing:")
+            ),
             "certificates": sorted(
                 (c.serial_hex, c.status) for c in session.exec(select(IssuedCertificateRow))
             ),

@@ -8,10 +8,11 @@ from datetime import timedelta
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
+from app.audit import AuditEntry
+from app.identity.tables import LoginFailure
 from app.main import create_app
-from app.owners.tables import PairingFailure
 from app.platform import Platform
 from enrollment.qr import LabelKind, encode_payload
 from tests.conftest import PG_URL
@@ -62,7 +63,7 @@ def test_a_wrong_code_is_refused_without_saying_which(
     assert device_state(platform, labels.serial) == "released"
 
 
-def test_repeated_failures_lock_the_device_with_a_growing_delay(
+def test_wrong_codes_lock_the_guesser_but_never_the_holder_of_both_codes(
     client: TestClient, platform: Platform
 ) -> None:
     labels = make_device(platform, "SN-PAIR-0003")
@@ -71,19 +72,67 @@ def test_repeated_failures_lock_the_device_with_a_growing_delay(
     statuses = [post_pair(client, headers, bad, labels.packaging).status_code for _ in range(5)]
     assert statuses == [403] * 5
     locked = post_pair(client, headers, labels.device, labels.packaging)
-    assert locked.status_code == 429 and 0 < int(locked.headers["Retry-After"]) <= 30
+    assert locked.status_code == 429 and 0 < int(locked.headers["Retry-After"]) <= 900
+    assert locked.json()["type"].endswith("/too-many-attempts")
+    prober = login(platform, client, "prober@example.com")  # one try per window on this device
+    assert post_pair(client, prober, bad, labels.packaging).status_code == 403
+    assert post_pair(client, prober, bad, labels.packaging).status_code == 429
     other = login(platform, client, "other@example.com")
-    assert post_pair(client, other, labels.device, labels.packaging).status_code == 429
+    assert post_pair(client, other, labels.device, labels.packaging).status_code == 201
+    age_counters(platform, timedelta(minutes=16))
+    assert post_pair(client, headers, labels.device, labels.packaging).status_code == 409
+
+
+def age_counters(platform: Platform, by: timedelta) -> None:
     with Session(platform.engine) as session:
-        for key in (f"device:{labels.serial}",):
-            row = session.get(PairingFailure, key)
-            assert row is not None and row.last_failure_at is not None
-            row.last_failure_at = row.last_failure_at - timedelta(hours=2)
+        for row in session.exec(select(LoginFailure)):
+            row.window_started_at -= by
             session.add(row)
         session.commit()
-    # the first user is still locked; the device is not
-    assert post_pair(client, headers, labels.device, labels.packaging).status_code == 429
-    assert post_pair(client, other, labels.device, labels.packaging).status_code == 201
+
+
+def test_a_burst_of_wrong_codes_passes_the_check_at_most_the_limit_times(
+    platform: Platform,
+) -> None:
+    labels = make_device(platform, "SN-BURST-0001")
+    make_user(platform, "burst@example.com")
+    bad = encode_payload(LabelKind.DEVICE, labels.serial, WRONG_CODE)
+    statuses: list[int] = []
+    with LiveServer(create_app(platform=platform)) as server:
+        token = httpx.post(
+            f"{server.url}/oauth/token",
+            data={"grant_type": "password", "username": "burst@example.com", "password": PASSWORD},
+        ).json()["access_token"]
+        barrier = threading.Barrier(20)
+
+        def attempt() -> None:
+            barrier.wait()
+            answer = httpx.post(
+                f"{server.url}/api/v1/app/pairings",
+                json={"device_label": bad, "packaging_label": labels.packaging},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
+            statuses.append(answer.status_code)
+
+        threads = [threading.Thread(target=attempt) for _ in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(statuses) == [403] * 5 + [429] * 15
+    with Session(platform.engine) as session:
+        rows = {row.key: row.failures for row in session.exec(select(LoginFailure))}
+        failed = session.exec(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "device.pair_failed")
+        ).one()
+    user_id = next(key for key in rows if key.startswith("pairing:@")).removeprefix("pairing:@")
+    assert rows[f"pairing:SN-BURST-0001|{user_id}"] == 5
+    assert rows["pairing:SN-BURST-0001"] == 5
+    assert rows[f"pairing:@{user_id}"] == 5
+    assert failed == 5
 
 
 def test_a_station_with_an_owner_cannot_be_paired_again(

@@ -6,9 +6,10 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
-from app.owners.tables import Membership, PairingFailure
+from app.identity.tables import LoginFailure
+from app.owners.tables import Membership
 from app.platform import Platform
 from enrollment.qr import QrPayloadError, decode_payload
 from tests.owners.helpers import Labels, device_state, login, make_device
@@ -28,7 +29,14 @@ def post_pair(
 
 def nothing_counted(platform: Platform) -> None:
     with Session(platform.engine) as session:
-        assert session.exec(select(func.count()).select_from(PairingFailure)).one() == 0
+        assert (
+            session.exec(
+                select(func.coalesce(func.sum(LoginFailure.failures), 0)).where(
+                    col(LoginFailure.key).startswith("pairing:")
+                )
+            ).one()
+            == 0
+        )
         assert session.exec(select(func.count()).select_from(Membership)).one() == 0
 
 
