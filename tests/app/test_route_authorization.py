@@ -37,6 +37,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/me"): ANY,
     ("GET", "/api/v1/users"): ADMIN,
     ("POST", "/api/v1/users"): ADMIN,
+    ("POST", "/api/v1/users/{user_id}/unlock"): ADMIN,
+    ("POST", "/api/v1/stations/{station_id}/unlock-credentials"): ADMIN,
     ("PATCH", "/api/v1/users/{user_id}"): ADMIN,
     ("GET", "/api/v1/audit"): ADMIN,
     **{
