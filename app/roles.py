@@ -18,6 +18,7 @@ from app.edge import LocalCommandBus, PlatformGatekeeper, PlatformSink, station_
 from app.main import create_app
 from app.owners import sync as owners_sync
 from app.platform import Platform
+from app.revocation_watch import RevocationWatch
 from app.station_certificates import StationCertificateService
 from app.tls import gateway_ssl_context
 from charging.async_core import AsyncChargingCore
@@ -95,16 +96,14 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
         ),
     )
     gateway_ref.append(gateway)
-
-    async def cut_off(station_id: str) -> None:
-        await gateway.disconnect(station_id, "certificate revoked")
-
-    platform.ca.on_revoked = cut_off
     relay: EdgeRelay | None = None
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    revocations = RevocationWatch(platform.ca, gateway, redis=redis)
     background: list[asyncio.Task[None]] = []
     try:
-        if settings.redis_url:
-            relay = EdgeRelay(Redis.from_url(settings.redis_url), gateway)
+        await revocations.start()
+        if redis is not None:
+            relay = EdgeRelay(redis, gateway)
             await relay.start()
             sink.listeners.append(relay.on_connection)
         plain = await gateway.listen(settings.ocpp_host, settings.ocpp_port)
@@ -114,7 +113,6 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
             # An ephemeral TLS port is only known now: tell 2.x stations where profile 3 is.
             certificates.csms_url = f"wss://{settings.ocpp_host}:{Gateway.port_of(tls)}/ocpp"
         platform.commands = LocalCommandBus(gateway)
-        background.append(asyncio.create_task(platform.ca.watch_revocations()))
         background.append(asyncio.create_task(_renew_periodically(certificates, gateway)))
         yield Edge(
             gateway,
@@ -127,7 +125,7 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
         )
     finally:
         platform.commands = None
-        platform.ca.on_revoked = None
+        await revocations.aclose()
         for task in background:
             task.cancel()
         for task in background:
@@ -137,7 +135,8 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
         await gateway.close()
         if relay is not None:
             await relay.aclose()
-            await relay.redis.aclose()
+        if redis is not None:
+            await redis.aclose()
         await core.aclose()
 
 
