@@ -60,6 +60,7 @@ class RevocationWatch:
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subscribed = asyncio.Event()
+        self._stop = asyncio.Event()
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -73,7 +74,8 @@ class RevocationWatch:
     async def aclose(self) -> None:
         with contextlib.suppress(ValueError):
             self.ca.listeners.remove(self._from_any_thread)
-        for task in self._tasks:
+        self._stop.set()  # the poll ends its round: no database work is cut in half
+        for task in self._tasks[1:]:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
@@ -124,8 +126,10 @@ class RevocationWatch:
             del self._serials[station_id]
 
     async def _poll_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.interval)
+                return
             try:
                 await self.poll()
             except Exception:

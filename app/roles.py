@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +19,7 @@ from app.edge import LocalCommandBus, PlatformGatekeeper, PlatformSink, station_
 from app.main import create_app
 from app.owners import sync as owners_sync
 from app.platform import Platform
+from app.presence import NodePresence
 from app.revocation_watch import RevocationWatch
 from app.station_certificates import StationCertificateService
 from app.tls import gateway_ssl_context
@@ -32,19 +34,20 @@ log = logging.getLogger(__name__)
 
 
 class CoreAdapter:
-    """The async charging core as the sink's port, with the platform's clock."""
+    """The async charging core as the sink's port, with the platform's clock and node id."""
 
-    def __init__(self, core: AsyncChargingCore) -> None:
+    def __init__(self, core: AsyncChargingCore, node_id: str | None = None) -> None:
         self.core = core
+        self.node_id = node_id
 
     async def handle(self, event: Event) -> Decision:
         return await self.core.handle(event, now=utcnow())
 
     async def connected(self, station_id: str, version: str) -> None:
-        await self.core.mark_online(station_id, version, now=utcnow())
+        await self.core.mark_online(station_id, version, now=utcnow(), node=self.node_id)
 
     async def disconnected(self, station_id: str) -> None:
-        await self.core.mark_offline(station_id, now=utcnow())
+        await self.core.mark_offline(station_id, now=utcnow(), node=self.node_id)
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Edge:
     certificates: StationCertificateService
     ocpp_port: int
     ocpp_tls_port: int
+    node_id: str = ""
 
 
 RENEWAL_CHECK_S = 6 * 3600
@@ -74,13 +78,16 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
         )
     )
     await core.start()
+    node_id = uuid.uuid4().hex
     gateway_ref: list[Gateway] = []
 
     async def send(station_id: str, command: Command) -> CommandResult:
         return await gateway_ref[0].send(station_id, command)
 
     certificates = StationCertificateService(platform.ca, platform.engine, send)
-    sink = PlatformSink(CoreAdapter(core), certificate_requests=certificates.handle_request)
+    sink = PlatformSink(
+        CoreAdapter(core, node_id), certificate_requests=certificates.handle_request
+    )
     owners_sync.attach(platform, sink)
     gatekeeper = PlatformGatekeeper(
         platform.engine,
@@ -99,11 +106,13 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
     relay: EdgeRelay | None = None
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     revocations = RevocationWatch(platform.ca, gateway, redis=redis)
+    presence = NodePresence(core.core, node_id, redis, ttl=settings.edge_node_ttl)
     background: list[asyncio.Task[None]] = []
     try:
+        await presence.start()
         await revocations.start()
         if redis is not None:
-            relay = EdgeRelay(redis, gateway)
+            relay = EdgeRelay(redis, gateway, node_id)
             await relay.start()
             sink.listeners.append(relay.on_connection)
         plain = await gateway.listen(settings.ocpp_host, settings.ocpp_port)
@@ -122,6 +131,7 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
             certificates,
             Gateway.port_of(plain),
             Gateway.port_of(tls),
+            node_id,
         )
     finally:
         platform.commands = None
@@ -135,6 +145,7 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
         await gateway.close()
         if relay is not None:
             await relay.aclose()
+        await presence.aclose()
         if redis is not None:
             await redis.aclose()
         await core.aclose()

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     auto_register_stations: bool = False
     max_ocpp_frame_bytes: int = Field(default=256 * 1024, ge=16 * 1024)
     redis_url: str | None = None  # scale-out: routes commands between api and edge nodes
+    edge_node_ttl: float = Field(default=10.0, gt=0, le=300)  # scale-out: a dead edge's expiry
 
     jwt_issuer: str = "chargeline"
     jwt_audience: str = "chargeline"
