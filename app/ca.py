@@ -5,33 +5,43 @@ a local 256-bit key in ``<ca_dir>/kek`` (mode 0600) by default, AWS KMS envelope
 ``CHARGELINE_KMS_KEY_ID`` is set. Issued certificates carry their CRL distribution point and
 OCSP responder (RFC 5280 4.2.1.13, 4.2.2.1) under ``settings.api_url``.
 
-Revocation reaches the gateway two ways: ``is_revoked`` (refreshed from the database every
-``REVOCATION_TTL`` seconds and updated at once by ``revoke`` in this process), so new handshakes
-with a revoked certificate fail within seconds; and the ``on_revoked`` hook, called with the
-station id by the API after a revocation commits and by ``watch_revocations`` for revocations
-made by other processes (the CLI), so the gateway can close the open connection.
+Revocation has one path, whoever revokes (REST on any process, the CLI, the gateway itself):
+``revoke`` writes the database, and once that transaction commits the revocation is announced
+to this process's ``listeners`` and over Redis (``app.ca_revocation``). Admission asks the
+database about the presented serial on every profile-3 handshake, so no cache window lets a
+revoked certificate in; the edges close open sessions (``app.revocation_watch``).
+
+A new station certificate supersedes the older ones (RFC 5280 reason superseded): when the
+station first connects with it (``check_station_certificate``), or at once where the caller
+asks (``retire_superseded``, factory re-enrollment).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app import audit
 from app.ca_keys import key_encryptor, normalise_serial, serial_to_hex
-from app.ca_revocation import REVOCATION_TTL, RevocationLedger
+from app.ca_revocation import (
+    RedisAnnouncer,
+    Revocation,
+    RevocationLedger,
+    RevocationListener,
+)
 from app.ca_tables import CAMaterial, CertificateStatus, IssuedCertificateRow
 from app.clock import utcnow
 from app.settings import Settings
@@ -72,7 +82,7 @@ from pki.hierarchy import INTERMEDIATE_ROLES
 
 log = logging.getLogger(__name__)
 
-OnRevoked = Callable[[str], Awaitable[None]]
+_PENDING = "chargeline.revocations"
 
 VERIFIED_CLIENTS = 100_000
 """Client certificates whose chain check is remembered (by SHA-256 of the DER), least recently
@@ -118,11 +128,13 @@ class CertificateAuthority:
         engine: Engine,
         *,
         encryptor: KeyEncryptor | None = None,
-        on_revoked: OnRevoked | None = None,
     ) -> None:
         self.settings = platform_settings
         self.engine = engine
-        self.on_revoked = on_revoked
+        self.listeners: list[RevocationListener] = []
+        self.announcer = (
+            RedisAnnouncer(platform_settings.redis_url) if platform_settings.redis_url else None
+        )
         self._encryptor = encryptor
         self._cas: dict[CARole, IssuingCA] | None = None
         self._lock = threading.Lock()
@@ -409,8 +421,9 @@ class CertificateAuthority:
         *,
         actor: audit.Actor,
         now: datetime,
+        **detail: Any,
     ) -> None:
-        """Revoke an issued certificate (commits with ``session``).
+        """Revoke an issued certificate (commits with ``session``; announced after the commit).
 
         Raises:
             ValueError (not hex), UnknownCertificate, AlreadyRevoked.
@@ -433,8 +446,43 @@ class CertificateAuthority:
             reason=reason.value,
             station_id=row.station_id,
             user_id=row.user_id,
+            **detail,
         )
-        self.ledger.note_revoked(int(row.serial_hex, 16), CARole(row.issuer_role))
+        self._announce_after_commit(
+            session, Revocation(row.serial_hex, row.station_id, reason), CARole(row.issuer_role)
+        )
+
+    def _announce_after_commit(
+        self, session: Session, revocation: Revocation, role: CARole
+    ) -> None:
+        pending: list[tuple[Revocation, CARole]] | None = session.info.get(_PENDING)
+        if pending is None:
+            pending = session.info[_PENDING] = []
+
+            def committed(_session: object) -> None:
+                self.announce(session.info.pop(_PENDING, []))
+
+            def rolled_back(_session: object, *_: object) -> None:
+                session.info.pop(_PENDING, None)
+                event.remove(session, "after_commit", committed)
+                event.remove(session, "after_soft_rollback", rolled_back)
+
+            event.listen(session, "after_commit", committed, once=True)
+            event.listen(session, "after_soft_rollback", rolled_back, once=True)
+        pending.append((revocation, role))
+
+    def announce(self, revocations: Sequence[tuple[Revocation, CARole]]) -> None:
+        """Tell this process's listeners and (over Redis) every other process."""
+        for revocation, role in revocations:
+            self.ledger.note_revoked(revocation.serial, role)
+        for revocation, _ in revocations:
+            for listener in list(self.listeners):
+                try:
+                    listener(revocation)
+                except Exception:
+                    log.exception("a revocation listener failed")
+        if self.announcer is not None and revocations:
+            self.announcer.publish([revocation for revocation, _ in revocations])
 
     def find(self, session: Session, serial_hex: str) -> IssuedCertificateRow | None:
         """The issued certificate with this serial (any hex spelling), if any."""
@@ -451,7 +499,8 @@ class CertificateAuthority:
 
         The chain is verified in full the first time a certificate is seen; after that only
         what can change is checked on every handshake: validity at ``now``, the station it is
-        presented for, and revocation (``is_revoked``, at most ``REVOCATION_TTL`` seconds old).
+        presented for, and revocation, asked of the database for the presented serial. The
+        first accepted handshake with a certificate supersedes the station's older ones.
 
         Raises:
             ChainInvalid: malformed, expired, not yet valid, wrong EKU, foreign CA, or CN
@@ -459,6 +508,17 @@ class CertificateAuthority:
         """
         serial = ""
         fingerprint = hashlib.sha256(der).digest()
+        older: tuple[str, ...] = ()
+        leaf = -1
+
+        def is_revoked(number: int) -> bool:
+            nonlocal older
+            if number != leaf:
+                return self.is_revoked(number)
+            state = self.ledger.station_certificate_state(number, station_id)
+            older = state.older_live
+            return state.revoked
+
         try:
             verified = self._remembered(fingerprint)
             if verified is None:
@@ -466,21 +526,19 @@ class CertificateAuthority:
                     cert = x509.load_der_x509_certificate(der)
                 except ValueError as exc:
                     raise ChainInvalid("malformed DER certificate") from exc
-                serial = serial_to_hex(cert.serial_number)
+                leaf, serial = cert.serial_number, serial_to_hex(cert.serial_number)
                 verify_client_certificate(
                     cert,
                     intermediates=[self.authority(CARole.STATION).certificate],
                     roots=[self.authority(CARole.OPERATOR_ROOT).certificate],
                     now=now,
-                    is_revoked=self.is_revoked,
+                    is_revoked=is_revoked,
                     expected_station_id=station_id,
                 )
                 self._remember(fingerprint, VerifiedClient.of(cert))
             else:
-                serial = serial_to_hex(verified.serial_number)
-                verified.recheck(
-                    now=now, is_revoked=self.is_revoked, expected_station_id=station_id
-                )
+                leaf, serial = verified.serial_number, serial_to_hex(verified.serial_number)
+                verified.recheck(now=now, is_revoked=is_revoked, expected_station_id=station_id)
         except (ChainInvalid, CertificateRevoked) as exc:
             actor = audit.Actor(f"station:{station_id}")
             reason = str(exc)
@@ -488,6 +546,27 @@ class CertificateAuthority:
                 actor, "pki.client_certificate_refused", station_id, reason, serial=serial
             )
             raise
+        if older:
+            self._supersede(station_id, serial, older, now)
+
+    def _supersede(
+        self, station_id: str, serial_hex: str, older: Sequence[str], now: datetime
+    ) -> None:
+        """The station connected with ``serial_hex``: its older certificates are superseded."""
+        with Session(self.engine) as session:
+            for old in older:
+                try:
+                    self.revoke(
+                        session,
+                        old,
+                        RevocationReason.SUPERSEDED,
+                        actor=audit.Actor(f"station:{station_id}"),
+                        now=now,
+                        superseded_by=serial_hex,
+                    )
+                except AlreadyRevoked:  # a concurrent handshake got there first
+                    continue
+            session.commit()
 
     def _remembered(self, fingerprint: bytes) -> VerifiedClient | None:
         with self._verified_lock:
@@ -519,7 +598,14 @@ class CertificateAuthority:
         )
         retired = [row.serial_hex for row in session.exec(query).all()]
         for serial_hex in retired:
-            self.revoke(session, serial_hex, RevocationReason.SUPERSEDED, actor=actor, now=now)
+            self.revoke(
+                session,
+                serial_hex,
+                RevocationReason.SUPERSEDED,
+                actor=actor,
+                now=now,
+                superseded_by=keep_serial_hex,
+            )
         return retired
 
     def crl_der(self, role: CARole, *, now: datetime | None = None) -> bytes:
@@ -532,20 +618,3 @@ class CertificateAuthority:
         return answer_ocsp(
             request_der, issuers=issuers, status_of=self.ledger.status_of, now=now or utcnow()
         )
-
-    async def watch_revocations(self, *, interval: float = REVOCATION_TTL) -> None:
-        """Call ``on_revoked`` for station certificates other processes revoke (runs forever).
-
-        Superseded certificates are skipped: their station is already using the new one.
-        """
-        since = utcnow()
-        while True:
-            await asyncio.sleep(interval)
-            station_ids, since = await asyncio.to_thread(self.ledger.revoked_stations_since, since)
-            if self.on_revoked is None:
-                continue
-            for station_id in station_ids:
-                try:
-                    await self.on_revoked(station_id)
-                except Exception:
-                    log.exception("closing the connection of %s after revocation", station_id)

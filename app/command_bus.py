@@ -37,6 +37,15 @@ return 0
 """
 
 
+# Record this node as the station's holder; answer the node that held it before, if any.
+_CLAIM = """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return old
+"""
+MOVED = "connected to another node"
+
+
 def node_channel(node_id: str) -> str:
     return f"chargeline:node:{node_id}"
 
@@ -123,7 +132,18 @@ class EdgeRelay:
             await self.forget(station_id)
 
     async def remember(self, station_id: str) -> None:
-        await self.redis.hset(ROUTES, station_id, self.node_id)
+        """Route the station here; the node that held it before closes its connection."""
+        old = await self.redis.eval(_CLAIM, 1, ROUTES, station_id, self.node_id)
+        if old is not None and _text(old) != self.node_id:
+            release = json.dumps({"release": station_id, "node": self.node_id})
+            await self.redis.publish(node_channel(_text(old)), release)
+
+    async def release(self, station_id: str) -> None:
+        """Another node took the station over: close the connection here, unless it came
+        back to this node meanwhile."""
+        holder = await self.redis.hget(ROUTES, station_id)
+        if holder is not None and _text(holder) != self.node_id:
+            await self.gateway.disconnect(station_id, MOVED, code=1000)
 
     async def forget(self, station_id: str) -> None:
         await self.redis.eval(_FORGET, 1, ROUTES, station_id, self.node_id)
@@ -149,6 +169,9 @@ class EdgeRelay:
     async def _run(self, data: bytes | str) -> None:
         try:
             request = json.loads(data)
+            if "release" in request:
+                await self.release(str(request["release"]))
+                return
             request_id = str(request["request_id"])
             station_id = str(request["station_id"])
             timeout = float(request["timeout"])

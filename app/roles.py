@@ -7,6 +7,7 @@ import contextlib
 import errno
 import logging
 import socket
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +23,8 @@ from app.edge import LocalCommandBus, PlatformGatekeeper, PlatformSink, station_
 from app.main import create_app
 from app.owners import sync as owners_sync
 from app.platform import Platform
+from app.presence import NodePresence
+from app.revocation_watch import RevocationWatch
 from app.station_certificates import StationCertificateService
 from app.tls import gateway_ssl_context
 from charging.async_core import AsyncChargingCore
@@ -35,19 +38,20 @@ log = logging.getLogger(__name__)
 
 
 class CoreAdapter:
-    """The async charging core as the sink's port, with the platform's clock."""
+    """The async charging core as the sink's port, with the platform's clock and node id."""
 
-    def __init__(self, core: AsyncChargingCore) -> None:
+    def __init__(self, core: AsyncChargingCore, node_id: str | None = None) -> None:
         self.core = core
+        self.node_id = node_id
 
     async def handle(self, event: Event) -> Decision:
         return await self.core.handle(event, now=utcnow())
 
     async def connected(self, station_id: str, version: str) -> None:
-        await self.core.mark_online(station_id, version, now=utcnow())
+        await self.core.mark_online(station_id, version, now=utcnow(), node=self.node_id)
 
     async def disconnected(self, station_id: str) -> None:
-        await self.core.mark_offline(station_id, now=utcnow())
+        await self.core.mark_offline(station_id, now=utcnow(), node=self.node_id)
 
 
 class PortUnavailable(Exception):
@@ -92,6 +96,7 @@ class Edge:
     ocpp_port: int
     ocpp_tls_port: int
     csr_requests: CsrRequester | None = None
+    node_id: str = ""
 
 
 RENEWAL_CHECK_S = 6 * 3600
@@ -113,13 +118,16 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
         )
     )
     await core.start()
+    node_id = uuid.uuid4().hex
     gateway_ref: list[Gateway] = []
 
     async def send(station_id: str, command: Command) -> CommandResult:
         return await gateway_ref[0].send(station_id, command)
 
     certificates = StationCertificateService(platform.ca, platform.engine, send)
-    sink = PlatformSink(CoreAdapter(core), certificate_requests=certificates.handle_request)
+    sink = PlatformSink(
+        CoreAdapter(core, node_id), certificate_requests=certificates.handle_request
+    )
     owners_sync.attach(platform, sink)
     # Field enrollment: profile-2 stations without a certificate are asked for a CSR at once.
     csr_requests = CsrRequester(certificates, renew_within=RENEW_WITHIN)
@@ -140,16 +148,16 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
     )
     gateway_ref.append(gateway)
     station_log.attach(gateway, sink)
-
-    async def cut_off(station_id: str) -> None:
-        await gateway.disconnect(station_id, "certificate revoked")
-
-    platform.ca.on_revoked = cut_off
     relay: EdgeRelay | None = None
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    revocations = RevocationWatch(platform.ca, gateway, redis=redis)
+    presence = NodePresence(core.core, node_id, redis, ttl=settings.edge_node_ttl)
     background: list[asyncio.Task[None]] = []
     try:
-        if settings.redis_url:
-            relay = EdgeRelay(Redis.from_url(settings.redis_url), gateway)
+        await presence.start()
+        await revocations.start()
+        if redis is not None:
+            relay = EdgeRelay(redis, gateway, node_id)
             await relay.start()
             sink.listeners.append(relay.on_connection)
         with _naming_the_port(settings.ocpp_host, settings.ocpp_port, "--ocpp-port"):
@@ -161,7 +169,6 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
             # An ephemeral TLS port is only known now: tell 2.x stations where profile 3 is.
             certificates.csms_url = f"wss://{settings.ocpp_host}:{Gateway.port_of(tls)}/ocpp"
         platform.commands = LocalCommandBus(gateway)
-        background.append(asyncio.create_task(platform.ca.watch_revocations()))
         background.append(asyncio.create_task(_renew_periodically(certificates, gateway)))
         yield Edge(
             gateway,
@@ -172,10 +179,11 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
             Gateway.port_of(plain),
             Gateway.port_of(tls),
             csr_requests,
+            node_id,
         )
     finally:
         platform.commands = None
-        platform.ca.on_revoked = None
+        await revocations.aclose()
         for task in background:
             task.cancel()
         for task in background:
@@ -186,7 +194,9 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
         await gateway.close()
         if relay is not None:
             await relay.aclose()
-            await relay.redis.aclose()
+        await presence.aclose()
+        if redis is not None:
+            await redis.aclose()
         await core.aclose()
 
 

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     max_ocpp_frame_bytes: int = Field(default=256 * 1024, ge=16 * 1024)
     log_format: Literal["text", "json"] = "text"  # of the server terminal's log lines
     redis_url: str | None = None  # scale-out: routes commands between api and edge nodes
+    edge_node_ttl: float = Field(default=10.0, gt=0, le=300)  # scale-out: a dead edge's expiry
 
     jwt_issuer: str = "chargeline"
     jwt_audience: str = "chargeline"

@@ -7,9 +7,10 @@ A03, A05, M03, M04):
    Accepted or Rejected (the decision is the reply);
 2. after the reply went out, the CA signs it and ``SendCertificate`` (CertificateSigned) carries
    the chain, leaf first;
-3. when the station accepts the chain, older certificates of the station are retired (revoked,
-   reason superseded) and the operator root is installed (InstallCertificate
+3. when the station accepts the chain, the operator root is installed (InstallCertificate
    CentralSystemRootCertificate / CSMSRootCertificate) unless GetInstalledCertificateIds shows it;
+   the older certificates of the station stay valid until it first connects with the new one,
+   which supersedes them (``CertificateAuthority.check_station_certificate``);
 4. the station's security profile is raised to 3: OCPP 1.6 ChangeConfiguration
    ``SecurityProfile`` = 3 (Security Whitepaper 2.4), after which the station reconnects with its
    certificate and the platform records profile 3. OCPP 2.0.1 and 2.1 (A05, B09): the current
@@ -80,7 +81,6 @@ class EnrollmentOutcome:
     installed: bool
     root_installed: bool = False
     profile_raised: bool = False
-    retired: tuple[str, ...] = ()
 
 
 class StationCertificateService:
@@ -173,12 +173,9 @@ class StationCertificateService:
                 serial=issued.serial_hex,
             )
             return EnrollmentOutcome(station_id, issued.serial_hex, installed=False)
-        retired = await asyncio.to_thread(self._retire, station_id, issued.serial_hex, actor)
         root_installed = await self._ensure_root(station_id, actor)
         raised = await self._raise_profile(station_id, actor)
-        return EnrollmentOutcome(
-            station_id, issued.serial_hex, True, root_installed, raised, tuple(retired)
-        )
+        return EnrollmentOutcome(station_id, issued.serial_hex, True, root_installed, raised)
 
     def _issue(self, station_id: str, csr_pem: str, actor: audit.Actor) -> IssuedCertificate:
         with Session(self.engine) as session:
@@ -187,14 +184,6 @@ class StationCertificateService:
             )
             session.commit()
             return issued
-
-    def _retire(self, station_id: str, keep: str, actor: audit.Actor) -> list[str]:
-        with Session(self.engine) as session:
-            retired = self.ca.retire_superseded(
-                session, station_id, keep, actor=actor, now=self.clock()
-            )
-            session.commit()
-            return retired
 
     async def _ensure_root(self, station_id: str, actor: audit.Actor) -> bool:
         """Install the operator root unless the station lists it already; True if installed."""

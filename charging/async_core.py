@@ -122,11 +122,15 @@ class AsyncChargingCore:
 
     # Sync and async wrappers for the station administration the gateway needs.
 
-    async def mark_online(self, station_id: str, ocpp_version: str, *, now: datetime) -> None:
-        await asyncio.to_thread(self.core.mark_online, station_id, ocpp_version, now=now)
+    async def mark_online(
+        self, station_id: str, ocpp_version: str, *, now: datetime, node: str | None = None
+    ) -> None:
+        await asyncio.to_thread(self.core.mark_online, station_id, ocpp_version, now=now, node=node)
 
-    async def mark_offline(self, station_id: str, *, now: datetime) -> None:
-        await asyncio.to_thread(self.core.mark_offline, station_id, now=now)
+    async def mark_offline(
+        self, station_id: str, *, now: datetime, node: str | None = None
+    ) -> None:
+        await asyncio.to_thread(self.core.mark_offline, station_id, now=now, node=node)
 
     # -- the writer thread ------------------------------------------------------------------
 

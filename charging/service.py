@@ -11,7 +11,7 @@ writer of ``charging.async_core``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -213,19 +213,67 @@ class ChargingCore:
             raise
         return len(rows)
 
-    def mark_online(self, station_id: str, ocpp_version: str, *, now: datetime) -> None:
-        """The gateway accepted a connection speaking ``ocpp_version`` (e.g. ``"ocpp1.6"``)."""
-        self._set_online(station_id, now, online=True, ocpp_version=ocpp_version)
+    def mark_online(
+        self, station_id: str, ocpp_version: str, *, now: datetime, node: str | None = None
+    ) -> None:
+        """The gateway (of edge ``node``) accepted a connection speaking ``ocpp_version``."""
+        self._set_online(station_id, now, online=True, ocpp_version=ocpp_version, node=node)
 
-    def mark_offline(self, station_id: str, *, now: datetime) -> None:
-        self._set_online(station_id, now, online=False)
+    def mark_offline(self, station_id: str, *, now: datetime, node: str | None = None) -> None:
+        """The connection on ``node`` closed: offline, unless another node holds it now (one
+        conditional UPDATE, so a takeover committed meanwhile is never overwritten)."""
+        if node is None:
+            self._set_online(station_id, now, online=False)
+            return
+        table = Station.__table__  # type: ignore[attr-defined]
+        statement = (
+            update(table)
+            .where(
+                table.c.id == station_id,
+                or_(table.c.edge_node == node, table.c.edge_node.is_(None)),
+            )
+            .values(online=False, edge_node=None)
+        )
+        with self.engine.begin() as connection:
+            connection.execute(statement)
+
+    def clear_presence(self, *, nodes: Iterable[str] | None = None) -> int:
+        """Mark offline the stations held by ``nodes`` (every station when None): what an edge
+        held before a crash, or nodes whose liveness expired. Returns how many."""
+        table = Station.__table__  # type: ignore[attr-defined]
+        statement = update(table).values(online=False, edge_node=None)
+        if nodes is None:
+            statement = statement.where(
+                or_(table.c.online.is_(True), table.c.edge_node.is_not(None))
+            )
+        else:
+            wanted = list(nodes)
+            if not wanted:
+                return 0
+            statement = statement.where(table.c.edge_node.in_(wanted))
+        with self.engine.begin() as connection:
+            return int(connection.execute(statement).rowcount or 0)
+
+    def holding_nodes(self) -> set[str]:
+        """The edge nodes recorded as holding some station."""
+        table = Station.__table__  # type: ignore[attr-defined]
+        query = select(table.c.edge_node).where(table.c.edge_node.is_not(None)).distinct()
+        with self.engine.connect() as connection:
+            return {str(row[0]) for row in connection.execute(query)}
 
     def _set_online(
-        self, station_id: str, now: datetime, *, online: bool, ocpp_version: str | None = None
+        self,
+        station_id: str,
+        now: datetime,
+        *,
+        online: bool,
+        ocpp_version: str | None = None,
+        node: str | None = None,
     ) -> None:
         def work(session: Session) -> None:
             station = _station(session, station_id)
             station.online = online
+            station.edge_node = node if online else None
             if station.last_seen_at is None or as_utc(station.last_seen_at) < now:
                 station.last_seen_at = now
             if ocpp_version is not None:

@@ -43,6 +43,8 @@ class Station(SQLModel, table=True):
     registered_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     last_seen_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     online: bool = Field(default=False, index=True)
+    edge_node: str | None = Field(default=None, max_length=64, index=True)
+    """The edge node holding the station's live connection (None while offline)."""
     pending: bool = Field(default=False, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
 

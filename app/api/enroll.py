@@ -5,7 +5,8 @@ in the charging core is created or updated (id = serial, a fresh one-time passwo
 hashed, security profile 2, never lowered), and the device moves to ``enrolled``. The answer
 carries the certificate chain, the platform root, the OCPP endpoints and the password, which
 is shown only here. A device already enrolled may enroll again (a lost answer, a re-flashed
-key): it gets a new certificate and a new password, and stays ``enrolled``. The station's
+key): it gets a new certificate and a new password, and stays ``enrolled``; its older
+certificates are revoked at once (reason superseded). The station's
 profile is raised to 3 by the gateway once it connects with its certificate.
 """
 
@@ -110,6 +111,8 @@ def enroll_device(
         if state not in (DeviceState.REGISTERED, DeviceState.ENROLLED):
             raise InvalidTransition(state, DeviceState.ENROLLED)
     issued = _issue(session, platform.ca, body.csr, device.serial, actor, now)
+    # A re-enrollment the line asks for supersedes the device's older certificates at once.
+    platform.ca.retire_superseded(session, device.serial, issued.serial_hex, actor=actor, now=now)
     password = secrets.token_urlsafe(PASSWORD_LENGTH)[:PASSWORD_LENGTH]
     profile = set_station_password(session, device.serial, password, now=now)
     with domain_errors():

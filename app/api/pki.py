@@ -6,8 +6,8 @@ Public, unauthenticated (relying parties fetch them): ``GET /pki/crl/{role}.crl`
 (also ``manufacturing``, for the factory line), listing and revoking certificates, and the
 stations' installed certificates (GetInstalledCertificateIds, DeleteCertificate).
 
-After a revocation commits, ``ca.on_revoked(station_id)`` is awaited (when wired) so the gateway
-closes the station's open connection.
+A revocation is announced to every process once it commits (``app.ca``), so whichever edge
+holds the station closes its open connection.
 """
 
 from __future__ import annotations
@@ -357,11 +357,7 @@ async def revoke(
             session.commit()
             return _find(platform.ca, session, serial)
 
-    row = await run_in_threadpool(run)
-    hook = platform.ca.on_revoked
-    if hook is not None and row.station_id and body.reason is not RevocationReason.SUPERSEDED:
-        await hook(row.station_id)
-    return CertificatePublic.of(row)
+    return CertificatePublic.of(await run_in_threadpool(run))
 
 
 # -- certificates installed on a station -----------------------------------------------------

@@ -126,7 +126,7 @@ async def test_an_accepted_csr_is_signed_installed_and_the_16_station_raised_to_
     assert service.outcomes[0].profile_raised and service.outcomes[0].root_installed
 
 
-async def test_a_renewal_retires_the_old_certificate_and_skips_an_installed_root(
+async def test_a_renewal_keeps_the_old_certificate_until_used_and_skips_an_installed_root(
     platform: Platform, ca: CertificateAuthority
 ) -> None:
     add_station(platform, "CP-1", "1.6", profile=3)
@@ -135,7 +135,11 @@ async def test_a_renewal_retires_the_old_certificate_and_skips_an_installed_root
     service = StationCertificateService(ca, platform.engine, link.send)
     first = await service.enroll("CP-1", station_csr("CP-1"), actor=Actor("test"))
     second = await service.enroll("CP-1", station_csr("CP-1"), actor=Actor("test"))
-    assert second.retired == (first.serial_hex,)
+    # The station still holds its connection with the first: that one is superseded when the
+    # station connects with the second (tests/e2e/test_certificate_supersession.py).
+    with Session(platform.engine) as session:
+        live = ca.find(session, first.serial_hex)
+        assert live is not None and live.status == "issued"
     assert not second.root_installed and not second.profile_raised
     assert [type(c) for _, c in link.sent].count(InstallCertificate) == 0
 

@@ -10,8 +10,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from fastapi.testclient import TestClient
 
+from app.ca_revocation import Revocation
 from app.platform import Platform
-from pki import CARole, load_certificates
+from pki import CARole, RevocationReason, load_certificates
 from tests.app.test_ca import station_csr
 from tests.factories import admin_headers, bearer, make_client
 
@@ -104,15 +105,11 @@ def test_ambiguous_issue_bodies_and_owners_are_refused(
     assert response.status_code == 403
 
 
-def test_revoking_shows_in_the_crl_and_ocsp_and_calls_the_hook(
+def test_revoking_shows_in_the_crl_and_ocsp_and_is_announced(
     platform: Platform, client: TestClient, admin: dict[str, str]
 ) -> None:
-    closed: list[str] = []
-
-    async def on_revoked(station_id: str) -> None:
-        closed.append(station_id)
-
-    platform.ca.on_revoked = on_revoked
+    announced: list[Revocation] = []
+    platform.ca.listeners.append(announced.append)
     body = issue(client, admin)
     leaf = load_certificates(body["chain_pem"])[0]
     station_ca = platform.ca.authority(CARole.STATION).certificate
@@ -132,7 +129,9 @@ def test_revoking_shows_in_the_crl_and_ocsp_and_calls_the_hook(
     )
     assert revoked.status_code == 200, revoked.text
     assert revoked.json()["status"] == "revoked"
-    assert closed == ["CP-1"]
+    assert [(r.serial_hex, r.station_id, r.reason) for r in announced] == [
+        (body["serial"], "CP-1", RevocationReason.KEY_COMPROMISE)
+    ]
     again = client.post(
         f"/api/v1/certificates/{body['serial']}/revoke",
         json={"reason": "keyCompromise"},

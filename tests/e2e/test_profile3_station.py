@@ -10,6 +10,7 @@ from ocpp.v16 import ChargePoint, call
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from app.revocation_watch import RevocationWatch
 from pki import KeyKind
 from tests.e2e.conftest import basic
 from tests.e2e.test_openssl_interop import StationKeys, TlsGateway, enrol, tls_gateway
@@ -67,13 +68,8 @@ async def test_a_revoked_certificate_fails_the_next_handshake_and_closes_the_ope
     tls_gateway: TlsGateway,
 ) -> None:
     keys = enrol(tls_gateway.platform.ca, tls_gateway.files, "CP-A", KeyKind.EC_P256)
-    ca = tls_gateway.platform.ca
-
-    async def close_connection(station_id: str) -> None:
-        await tls_gateway.gateway.disconnect(station_id, "certificate revoked")
-
-    ca.on_revoked = close_connection
-    watcher = asyncio.create_task(ca.watch_revocations(interval=0.1))
+    watch = RevocationWatch(tls_gateway.platform.ca, tls_gateway.gateway, interval=0.1)
+    await watch.start()
     try:
         async with connect(
             url(tls_gateway, "CP-A"),
@@ -85,7 +81,7 @@ async def test_a_revoked_certificate_fails_the_next_handshake_and_closes_the_ope
                 await asyncio.wait_for(ws.recv(), timeout=5)
             assert ws.close_code == 1008
     finally:
-        watcher.cancel()
+        await watch.aclose()
     reason = await _refused(tls_gateway, "CP-A", keys)
     assert (
         reason
