@@ -2,7 +2,7 @@
 
 The station sends at most one CALL at a time (OCPP-J 4.1.1), validates every frame it sends
 against the version's JSON schemas, checks the CSMS's answers against theirs, and answers CSMS
-CALLs through ``app.simulator_answers``. Time in the meter is simulated time; waits in wall-clock
+CALLs through ``simulator.answers``. Time in the meter is simulated time; waits in wall-clock
 time are divided by ``speed``.
 """
 
@@ -20,7 +20,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Subprotocol
 
-from app.simulator_answers import (
+from ocpp_edge import frames
+from ocpp_edge.errors import FrameError
+from ocpp_edge.schemas import Schemas
+from simulator.answers import (
     Effect,
     Reboot,
     SendMessage,
@@ -29,13 +32,10 @@ from app.simulator_answers import (
     StopSession,
     answer,
 )
-from app.simulator_messages import ChargingSession, messages_for
-from app.simulator_meter import Meter
-from app.simulator_state import StationState
-from app.simulator_stats import FleetStats, StationReport
-from ocpp_edge import frames
-from ocpp_edge.errors import FrameError
-from ocpp_edge.schemas import Schemas
+from simulator.messages import ChargingSession, messages_for
+from simulator.meter import Meter
+from simulator.state import StationState
+from simulator.stats import FleetStats, StationReport
 
 
 class StationFailure(Exception):
