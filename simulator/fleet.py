@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simulator.station import SimulatedStation, StationOptions, station_url
+from simulator.link import station_url
+from simulator.station import SimulatedStation, StationOptions
 from simulator.stats import FleetStats, StationReport
 
 __all__ = [

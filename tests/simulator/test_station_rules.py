@@ -15,10 +15,10 @@ from simulator.answers import (
     StopSession,
     answer,
 )
+from simulator.link import station_url
 from simulator.messages import ChargingSession, messages_for
 from simulator.meter import Meter
 from simulator.state import StationState
-from simulator.station import station_url
 
 
 @given(seed=st.text(max_size=10), steps=st.lists(st.floats(0, 3600), min_size=1, max_size=30))
