@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from app.simulator import (
+from simulator.fleet import (
     PROTOCOLS,
     FleetConfig,
     FleetReport,

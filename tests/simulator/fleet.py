@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from app.simulator import FleetConfig, FleetReport, SimulatedStation, run_fleet
+from simulator.fleet import FleetConfig, FleetReport, SimulatedStation, run_fleet
 from tests.eventually import eventually
 from tests.gateway.conftest import PASSWORD, RunningGateway
 

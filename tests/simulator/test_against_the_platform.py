@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from app.cli_simulate import configure_parser, run
-from app.simulator import FleetConfig, FleetReport, SimulatedStation, run_fleet
+from simulator.fleet import FleetConfig, FleetReport, SimulatedStation, run_fleet
 from tests.e2e.conftest import STATION_PASSWORD, RunningPlatform
 from tests.eventually import eventually
 from tests.factories import admin_headers_http

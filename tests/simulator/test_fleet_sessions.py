@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from app.simulator import FleetConfig, run_fleet
 from charging.events import (
     AuthorizationRequested,
     ConnectorStatus,
@@ -17,6 +16,7 @@ from charging.events import (
     TransactionStarted,
     TransactionUpdated,
 )
+from simulator.fleet import FleetConfig, run_fleet
 from tests.gateway.conftest import PASSWORD, RunningGateway
 
 

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from app.simulator import FleetConfig, run_fleet
+from simulator.fleet import FleetConfig, run_fleet
 from tests.e2e.conftest import STATION_PASSWORD, RunningPlatform
 from tests.factories import admin_headers_http
 

@@ -6,19 +6,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.simulator_answers import (
+from ocpp_edge.frames import DIALECTS
+from ocpp_edge.schemas import Schemas
+from simulator.answers import (
     Reboot,
     SendMessage,
     StartSession,
     StopSession,
     answer,
 )
-from app.simulator_messages import ChargingSession, messages_for
-from app.simulator_meter import Meter
-from app.simulator_state import StationState
-from app.simulator_station import station_url
-from ocpp_edge.frames import DIALECTS
-from ocpp_edge.schemas import Schemas
+from simulator.link import station_url
+from simulator.messages import ChargingSession, messages_for
+from simulator.meter import Meter
+from simulator.state import StationState
 
 
 @given(seed=st.text(max_size=10), steps=st.lists(st.floats(0, 3600), min_size=1, max_size=30))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from app.simulator_meter import PHASES, Reading
+from simulator.meter import PHASES, Reading
 
 Message = tuple[str, dict[str, Any]]
 

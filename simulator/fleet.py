@@ -1,7 +1,7 @@
 """A fleet of simulated OCPP charging stations, for demos, tests and load.
 
 ``run_fleet(FleetConfig(url=..., stations=N, protocol="1.6"))`` starts N ``SimulatedStation``s
-(``app.simulator_station``) on one event loop and returns a ``FleetReport``: each station boots,
+(``simulator.station``) on one event loop and returns a ``FleetReport``: each station boots,
 heartbeats, runs its charging sessions with rising meter values, and answers the CSMS's
 commands until its sessions are done or the run's ``duration`` ends.
 
@@ -17,8 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.simulator_station import SimulatedStation, StationOptions, station_url
-from app.simulator_stats import FleetStats, StationReport
+from simulator.link import station_url
+from simulator.station import SimulatedStation, StationOptions
+from simulator.stats import FleetStats, StationReport
 
 __all__ = [
     "FleetConfig",

@@ -1,26 +1,20 @@
 """One simulated charging station over a real WebSocket: boot, heartbeat, sessions, commands.
 
-The station sends at most one CALL at a time (OCPP-J 4.1.1), validates every frame it sends
-against the version's JSON schemas, checks the CSMS's answers against theirs, and answers CSMS
-CALLs through ``app.simulator_answers``. Time in the meter is simulated time; waits in wall-clock
-time are divided by ``speed``.
+The frames go through ``simulator.link`` (one CALL at a time, schema-checked both ways); the
+station answers CSMS CALLs through ``simulator.answers`` and carries out what they ask. Time in
+the meter is simulated time; waits in wall-clock time are divided by ``speed``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import ssl
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-from websockets.typing import Subprotocol
-
-from app.simulator_answers import (
+from simulator.answers import (
     Effect,
     Reboot,
     SendMessage,
@@ -29,30 +23,11 @@ from app.simulator_answers import (
     StopSession,
     answer,
 )
-from app.simulator_messages import ChargingSession, messages_for
-from app.simulator_meter import Meter
-from app.simulator_state import StationState
-from app.simulator_stats import FleetStats, StationReport
-from ocpp_edge import frames
-from ocpp_edge.errors import FrameError
-from ocpp_edge.schemas import Schemas
-
-
-class StationFailure(Exception):
-    """The station cannot go on: refused, disconnected, or the CSMS broke the protocol.
-
-    ``refused`` marks a CSMS that said no (handshake refused, BootNotification rejected).
-    """
-
-    def __init__(self, message: str, *, refused: bool = False) -> None:
-        super().__init__(message)
-        self.refused = refused
-
-
-class ServerCallError(Exception):
-    def __init__(self, action: str, code: str, description: str) -> None:
-        super().__init__(f"the CSMS answered {action} with {code}: {description}")
-        self.code = code
+from simulator.link import Link, StationFailure, open_connection, station_url
+from simulator.messages import ChargingSession, messages_for
+from simulator.meter import Meter
+from simulator.state import StationState
+from simulator.stats import FleetStats, StationReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,19 +50,6 @@ class _Running:
     session: ChargingSession
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-def station_url(base: str, station_id: str) -> str:
-    """``ws://host:port`` -> ``ws://host:port/ocpp/ID``; a base ending in ``/ocpp`` gets the id."""
-    base = base.rstrip("/")
-    scheme_end = base.find("://") + 3
-    path = base[scheme_end:].partition("/")[2]
-    return f"{base}/{station_id}" if path else f"{base}/ocpp/{station_id}"
-
-
-def basic_authorization(station_id: str, password: str) -> str:
-    """Security profile 1/2 credentials: user = station id (OCPP 1.6 Security Whitepaper 2.1)."""
-    return "Basic " + base64.b64encode(f"{station_id}:{password}".encode()).decode()
 
 
 class SimulatedStation:
@@ -113,12 +75,13 @@ class SimulatedStation:
         self.state = StationState(version, evses=self.options.evses)
         self.messages = messages_for(version)
         self.meters = {e: Meter(f"{station_id}/{e}") for e in range(1, self.options.evses + 1)}
-        self._dialect = frames.DIALECTS[version]
-        self._schemas = Schemas(self._dialect)
-        self._ws: ClientConnection | None = None
-        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._call_lock = asyncio.Lock()
-        self._next_id = 0
+        self.link = Link(
+            version,
+            self.stats,
+            call_timeout=self.options.call_timeout,
+            answer=lambda action, payload: answer(action, payload, self.state),
+            on_effect=lambda effect: self._spawn(self._apply(effect)),
+        )
         self._running: dict[int, _Running] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._reboot: Reboot | None = None
@@ -151,35 +114,19 @@ class SimulatedStation:
 
     async def _connect_once(self) -> bool:
         """One connection; True when the station must reconnect (it was reset)."""
-        headers = {}
-        if self.password is not None:
-            headers["Authorization"] = basic_authorization(self.station_id, self.password)
-        try:
-            ws = await connect(
-                self.url,
-                subprotocols=[Subprotocol(f"ocpp{self.version}")],
-                additional_headers=headers,
-                ssl=self.ssl_context,
-                open_timeout=self.options.open_timeout,
-                ping_interval=None,
-                compression=None,
-            )
-        except InvalidStatus as exc:
-            body = exc.response.body.decode(errors="replace").strip() if exc.response.body else ""
-            raise StationFailure(
-                f"handshake refused: HTTP {exc.response.status_code} {body}".rstrip(),
-                refused=True,
-            ) from None
-        except (OSError, TimeoutError, InvalidHandshake) as exc:
-            raise StationFailure(f"cannot connect to {self.url}: {exc}") from None
-        if ws.subprotocol != f"ocpp{self.version}":
-            await ws.close()
-            raise StationFailure(f"the server chose subprotocol {ws.subprotocol!r}")
-        self._ws = ws
+        ws = await open_connection(
+            self.url,
+            self.version,
+            self.station_id,
+            password=self.password,
+            ssl_context=self.ssl_context,
+            open_timeout=self.options.open_timeout,
+        )
+        self.link.attach(ws)
         self._reboot = None
         self._rebooted.clear()
         self.stats.connected += 1
-        reader = asyncio.create_task(self._read(ws))
+        reader = asyncio.create_task(self.link.read(ws))
         behaviour = asyncio.create_task(self._behave())
         try:
             done, _ = await asyncio.wait(
@@ -197,8 +144,7 @@ class SimulatedStation:
             self.stats.connected -= 1
             for task in (behaviour, reader, *self._tasks):
                 task.cancel()
-            for future in self._pending.values():
-                future.cancel()
+            self.link.cancel_pending()
             await ws.close()
             await asyncio.gather(behaviour, reader, *self._tasks, return_exceptions=True)
             self._tasks.clear()
@@ -319,88 +265,11 @@ class SimulatedStation:
             self.report.sessions_refused += 1
             self.report.refusal = why
 
-    # -- frames ------------------------------------------------------------------------------------
+    # -- frames and commands ------------------------------------------------------------------
 
     async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Send a CALL and return the CSMS's (schema-checked) answer.
-
-        Raises:
-            StationFailure: no answer in time, or an answer that breaks the schema.
-            ServerCallError: the CSMS answered with a CALLERROR.
-        """
-        self._schemas.validate(action, payload, response=False)  # our own bug if it raises
-        loop = asyncio.get_running_loop()
-        async with self._call_lock:
-            self._next_id += 1
-            message_id = str(self._next_id)
-            future: asyncio.Future[dict[str, Any]] = loop.create_future()
-            self._pending[message_id] = future
-            try:
-                await self._send(frames.encode_call(message_id, action, payload))
-                reply = await asyncio.wait_for(future, self.options.call_timeout)
-            except TimeoutError:
-                raise StationFailure(
-                    f"no answer to {action} within {self.options.call_timeout:g} s"
-                ) from None
-            finally:
-                self._pending.pop(message_id, None)
-        try:
-            self._schemas.validate(action, reply, response=True)
-        except FrameError as exc:
-            raise StationFailure(f"the CSMS answered with an invalid payload: {exc}") from None
-        return reply
-
-    async def _send(self, text: str) -> None:
-        assert self._ws is not None
-        await self._ws.send(text)
-        self.stats.messages_sent += 1
-
-    async def _read(self, ws: ClientConnection) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            async for message in ws:
-                try:
-                    frame = frames.parse(message, self._dialect)
-                except FrameError as exc:
-                    self.stats.errors += 1
-                    if exc.message_type == frames.CALL:
-                        await self._send(
-                            frames.encode_error(exc.message_id, exc.code, exc.description)
-                        )
-                    continue
-                if isinstance(frame, frames.Call):
-                    await self._answer(frame)
-                    continue
-                future = self._pending.get(frame.message_id)
-                if future is None or future.done():
-                    continue
-                if isinstance(frame, frames.CallResult):
-                    future.set_result(frame.payload)
-                else:
-                    future.set_exception(ServerCallError("CALL", frame.code, frame.description))
-
-    async def _answer(self, call: frames.Call) -> None:
-        try:
-            self._schemas.validate(
-                call.action, call.payload, response=False, message_id=call.message_id
-            )
-            reply, effect = answer(call.action, call.payload, self.state)
-            self._schemas.validate(call.action, reply, response=True)
-        except FrameError as exc:
-            await self._send(frames.encode_error(call.message_id, exc.code, exc.description))
-            return
-        except NotImplementedError:
-            await self._send(
-                frames.encode_error(
-                    call.message_id,
-                    self._dialect.not_implemented,
-                    f"the simulator does not implement {call.action}",
-                )
-            )
-            return
-        await self._send(frames.encode_result(call.message_id, reply))
-        self.stats.commands_answered += 1
-        if effect is not None:
-            self._spawn(self._apply(effect))
+        """Send a CALL and return the CSMS's (schema-checked) answer (see ``Link.call``)."""
+        return await self.link.call(action, payload)
 
     async def _apply(self, effect: Effect) -> None:
         if isinstance(effect, StartSession):

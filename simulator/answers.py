@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.simulator_messages import VENDOR
-from app.simulator_state import RESERVED, Setting, StationState
+from simulator.messages import VENDOR
+from simulator.state import RESERVED, Setting, StationState
 
 
 @dataclass(frozen=True, slots=True)
