@@ -28,19 +28,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 
 from charging.commands import Command, CommandResult
 from charging.events import Event
 from charging.outcomes import Decision
-from ocpp_edge import frames, schemas, v16, v21, v201
+from ocpp_edge import frames
+from ocpp_edge.adapters import ADAPTERS, VersionAdapter
 from ocpp_edge.errors import BusyError, FrameError, InvalidReplyError
 from ocpp_edge.frames import Call, CallResult, Dialect
 from ocpp_edge.schemas import Schemas
 
-_ADAPTERS: dict[str, ModuleType] = {"1.6": v16, "2.0.1": v201, "2.1": v21}
-VERSIONS = tuple(_ADAPTERS)
-SUBPROTOCOLS = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1", "ocpp2.1": "2.1"}
+SUBPROTOCOLS = {subprotocol: adapter.version for subprotocol, adapter in ADAPTERS.items()}
+"""Subprotocol -> version, as the gateway offers them (from ``ADAPTERS``)."""
+VERSIONS = tuple(SUBPROTOCOLS.values())
+_BY_VERSION: dict[str, VersionAdapter] = {adapter.version: adapter for adapter in ADAPTERS.values()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +140,11 @@ class StationProtocol:
         self.version = version
         self.station_id = station_id
         self.call_timeout = call_timeout
-        self.dialect: Dialect = frames.DIALECTS[version]
-        self._adapter = _ADAPTERS[version]
-        self._schemas: Schemas = schemas.shared(self.dialect)
-        self._station_actions: frozenset[str] = self._adapter.STATION_ACTIONS
+        adapter = _BY_VERSION[version]
+        self._adapter: VersionAdapter = adapter
+        self.dialect: Dialect = adapter.dialect
+        self._schemas: Schemas = adapter.schemas
+        self._station_actions: frozenset[str] = adapter.station_actions
         self._new_id = new_id
         self._pending: _Pending | None = None
         self.last_seen: float | None = None

@@ -18,7 +18,7 @@ from charging.authorization import TokenRecord, authorize
 from charging.outcomes import AuthorizationDecision, AuthorizationStatus, TransactionDecision
 from charging.service import ChargingCore
 from charging.tables import IdTokenRow, IdTokenStation
-from ocpp_edge import v16, v201
+from ocpp_edge.adapters import v16, v201
 from tests.charging.conftest import PASSWORD, STATION, T0, at
 
 Status = AuthorizationStatus

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ocpp_edge import frames
-from ocpp_edge.convert import format_datetime
+from ocpp_edge.adapters.common import format_datetime
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),

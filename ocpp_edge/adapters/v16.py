@@ -2,7 +2,8 @@
 
 ``to_event`` turns a validated station request into an event, ``to_reply`` a decision into the
 CALLRESULT payload, ``to_call`` a command into (action, payload), ``to_result`` the station's
-answer into a ``CommandResult``. Payloads are assumed schema-valid (see ``ocpp_edge.schemas``).
+answer into a ``CommandResult`` (the last two in ``v16_commands``). Payloads are assumed
+schema-valid (see ``ocpp_edge.schemas``). ``ADAPTER`` offers them as a ``VersionAdapter``.
 """
 
 from __future__ import annotations
@@ -19,14 +20,22 @@ from charging.outcomes import (
     Decision,
     TransactionDecision,
 )
-from ocpp_edge import convert
-from ocpp_edge.convert import format_datetime, optional_datetime, parse_datetime, samples_v16
-from ocpp_edge.v16_commands import to_call, to_result
+from ocpp_edge import frames, schemas
+from ocpp_edge.adapters import common
+from ocpp_edge.adapters.common import (
+    format_datetime,
+    optional_datetime,
+    parse_datetime,
+    samples_v16,
+)
+from ocpp_edge.adapters.v16_commands import VERSION, to_call, to_result
+from ocpp_edge.schemas import Schemas
 
-VERSION = "1.6"
 __all__ = [
+    "ADAPTER",
     "STATION_ACTIONS",
     "VERSION",
+    "V16Adapter",
     "action_of",
     "to_call",
     "to_event",
@@ -117,15 +126,13 @@ def _meter(station_id: str, p: dict[str, Any]) -> ev.Event:
 
 _TO_EVENT: dict[str, Callable[[str, dict[str, Any]], ev.Event]] = {
     "BootNotification": _boot,
-    "Heartbeat": lambda s, _p: ev.HeartbeatReceived(s),
+    "Heartbeat": common.heartbeat_event,
     "StatusNotification": _status,
     "Authorize": lambda s, p: ev.AuthorizationRequested(s, ev.IdToken(p["idTag"])),
     "StartTransaction": _start,
     "StopTransaction": _stop,
     "MeterValues": _meter,
-    "DataTransfer": lambda s, p: ev.DataTransferReceived(
-        s, p["vendorId"], p.get("messageId"), p.get("data")
-    ),
+    "DataTransfer": common.data_transfer_event,
     "FirmwareStatusNotification": lambda s, p: ev.FirmwareStatusChanged(s, p["status"]),
     "SignedFirmwareStatusNotification": lambda s, p: ev.FirmwareStatusChanged(
         s, p["status"], p.get("requestId"), signed=True
@@ -133,12 +140,8 @@ _TO_EVENT: dict[str, Callable[[str, dict[str, Any]], ev.Event]] = {
     "DiagnosticsStatusNotification": lambda s, p: ev.LogUploadStatusChanged(
         s, p["status"], diagnostics=True
     ),
-    "LogStatusNotification": lambda s, p: ev.LogUploadStatusChanged(
-        s, p["status"], p.get("requestId")
-    ),
-    "SecurityEventNotification": lambda s, p: ev.SecurityEventRaised(
-        s, p["type"], parse_datetime(p["timestamp"]), p.get("techInfo")
-    ),
+    "LogStatusNotification": common.log_status_event,
+    "SecurityEventNotification": common.security_event,
     "SignCertificate": lambda s, p: ev.CertificateRequested(s, p["csr"]),
 }
 
@@ -202,7 +205,7 @@ def to_reply(event: ev.Event, decision: Decision) -> dict[str, Any]:
         if isinstance(event, ev.TransactionEnded):
             auth = decision.authorization
             return {} if auth is None else {"idTagInfo": _id_tag_info(auth)}
-    shared = convert.shared_reply(event, decision)
+    shared = common.shared_reply(event, decision)
     if shared is not None:
         return shared
     raise TypeError(f"{type(decision).__name__} does not answer {type(event).__name__}")
@@ -231,3 +234,26 @@ def action_of(event: ev.Event) -> str:
     if isinstance(event, ev.StationMessage):
         return event.action
     return _ACTION_OF[type(event)]
+
+
+class V16Adapter:
+    """OCPP-J 1.6 as a ``VersionAdapter``."""
+
+    __slots__ = ()
+
+    version = VERSION
+    subprotocol = "ocpp1.6"
+    dialect = frames.V16
+    station_actions = STATION_ACTIONS
+    to_event = staticmethod(to_event)
+    action_of = staticmethod(action_of)
+    to_reply = staticmethod(to_reply)
+    to_call = staticmethod(to_call)
+    to_result = staticmethod(to_result)
+
+    @property
+    def schemas(self) -> Schemas:
+        return schemas.shared(self.dialect)
+
+
+ADAPTER = V16Adapter()

@@ -1,4 +1,4 @@
-"""OCPP 2.0.1 (and 2.1): platform commands to calls, answers to results."""
+"""OCPP 2.0.1 (and 2.1): platform commands to calls, answers to results (Part 2 use cases)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,17 @@ from urllib.parse import urlsplit
 
 from charging import commands as cmd
 from charging.events import CertificateSigningUse
-from ocpp_edge.convert import format_datetime, id_token_to_v2
+from ocpp_edge.adapters.common import (
+    Call,
+    data_transfer_call,
+    delete_certificate_call,
+    drop_none,
+    format_datetime,
+    id_token_to_v2,
+    local_list_version_call,
+    schedule_periods,
+    status_result,
+)
 from ocpp_edge.errors import UnsupportedError
 
 VERSION = "2.0.1"
@@ -17,10 +27,6 @@ _SIGNING_TRIGGER = {
     CertificateSigningUse.CHARGING_STATION: "SignChargingStationCertificate",
     CertificateSigningUse.V2G: "SignV2GCertificate",
 }
-
-
-def _drop_none(payload: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in payload.items() if value is not None}
 
 
 def _evse(evse_id: int | None) -> dict[str, Any] | None:
@@ -51,7 +57,7 @@ def format_key(component: dict[str, Any], variable: dict[str, Any]) -> str:
     return f"{name}.{variable['name']}"
 
 
-def _get_variables(c: cmd.GetConfiguration) -> tuple[str, dict[str, Any]]:
+def _get_variables(c: cmd.GetConfiguration) -> Call:
     if not c.keys:
         raise UnsupportedError(VERSION, "reading every variable (use GetBaseReport)")
     data = []
@@ -61,7 +67,7 @@ def _get_variables(c: cmd.GetConfiguration) -> tuple[str, dict[str, Any]]:
     return "GetVariables", {"getVariableData": data}
 
 
-def _set_variables(c: cmd.Configure) -> tuple[str, dict[str, Any]]:
+def _set_variables(c: cmd.Configure) -> Call:
     component, variable = parse_key(c.key)
     return "SetVariables", {
         "setVariableData": [
@@ -70,26 +76,16 @@ def _set_variables(c: cmd.Configure) -> tuple[str, dict[str, Any]]:
     }
 
 
-def _trigger(c: cmd.Trigger) -> tuple[str, dict[str, Any]]:
+def _trigger(c: cmd.Trigger) -> Call:
     if c.message is cmd.TriggerKind.DIAGNOSTICS_STATUS_NOTIFICATION:
         raise UnsupportedError(VERSION, "a trigger of DiagnosticsStatusNotification")
-    return "TriggerMessage", _drop_none(
+    return "TriggerMessage", drop_none(
         {"requestedMessage": c.message.value, "evse": _evse(c.evse_id)}
     )
 
 
-def _profile(c: cmd.SetChargingSchedule) -> tuple[str, dict[str, Any]]:
+def _profile(c: cmd.SetChargingSchedule) -> Call:
     schedule = c.schedule
-    periods = [
-        _drop_none(
-            {
-                "startPeriod": period.start_offset_s,
-                "limit": period.limit,
-                "numberPhases": period.number_phases,
-            }
-        )
-        for period in schedule.periods
-    ]
     profile = {
         "id": c.profile_id,
         "stackLevel": c.stack_level,
@@ -97,34 +93,34 @@ def _profile(c: cmd.SetChargingSchedule) -> tuple[str, dict[str, Any]]:
         "chargingProfileKind": c.kind.value,
         "transactionId": c.transaction_ref,
         "chargingSchedule": [
-            _drop_none(
+            drop_none(
                 {
                     "id": schedule.schedule_id,
                     "startSchedule": schedule.start and format_datetime(schedule.start),
                     "duration": schedule.duration_s,
                     "chargingRateUnit": schedule.unit,
-                    "chargingSchedulePeriod": periods,
+                    "chargingSchedulePeriod": schedule_periods(schedule),
                 }
             )
         ],
     }
-    return "SetChargingProfile", {"evseId": c.evse_id, "chargingProfile": _drop_none(profile)}
+    return "SetChargingProfile", {"evseId": c.evse_id, "chargingProfile": drop_none(profile)}
 
 
-def _clear(c: cmd.ClearChargingSchedule) -> tuple[str, dict[str, Any]]:
-    criteria = _drop_none(
+def _clear(c: cmd.ClearChargingSchedule) -> Call:
+    criteria = drop_none(
         {
             "evseId": c.evse_id,
             "chargingProfilePurpose": c.purpose and c.purpose.value,
             "stackLevel": c.stack_level,
         }
     )
-    return "ClearChargingProfile", _drop_none(
+    return "ClearChargingProfile", drop_none(
         {"chargingProfileId": c.profile_id, "chargingProfileCriteria": criteria or None}
     )
 
 
-def _firmware(c: cmd.UpdateFirmware | cmd.SignedUpdateFirmware) -> tuple[str, dict[str, Any]]:
+def _firmware(c: cmd.UpdateFirmware | cmd.SignedUpdateFirmware) -> Call:
     firmware: dict[str, Any] = {
         "location": c.location,
         "retrieveDateTime": format_datetime(c.retrieve_at),
@@ -134,7 +130,7 @@ def _firmware(c: cmd.UpdateFirmware | cmd.SignedUpdateFirmware) -> tuple[str, di
         firmware["signature"] = c.signature
         if c.install_at is not None:
             firmware["installDateTime"] = format_datetime(c.install_at)
-    return "UpdateFirmware", _drop_none(
+    return "UpdateFirmware", drop_none(
         {
             "requestId": c.request_id,
             "firmware": firmware,
@@ -147,7 +143,7 @@ def _firmware(c: cmd.UpdateFirmware | cmd.SignedUpdateFirmware) -> tuple[str, di
 def _local_entry(entry: cmd.LocalListEntry) -> dict[str, Any]:
     item: dict[str, Any] = {"idToken": id_token_to_v2(entry.id_token)}
     if entry.status is not None:
-        item["idTokenInfo"] = _drop_none(
+        item["idTokenInfo"] = drop_none(
             {
                 "status": entry.status,
                 "cacheExpiryDateTime": entry.expiry and format_datetime(entry.expiry),
@@ -157,7 +153,7 @@ def _local_entry(entry: cmd.LocalListEntry) -> dict[str, Any]:
     return item
 
 
-def _local_list(c: cmd.SendLocalList) -> tuple[str, dict[str, Any]]:
+def _local_list(c: cmd.SendLocalList) -> Call:
     payload: dict[str, Any] = {"versionNumber": c.version, "updateType": c.update.value}
     if c.entries:
         payload["localAuthorizationList"] = [_local_entry(entry) for entry in c.entries]
@@ -168,7 +164,7 @@ _URL_SCHEME = {1: "ws", 2: "wss", 3: "wss"}  # 2.0.1 A00.FR.2xx: profile 1 plain
 _MAX_URL = 512  # NetworkConnectionProfileType.ocppCsmsUrl
 
 
-def _network_profile(c: cmd.SetNetworkProfile) -> tuple[str, dict[str, Any]]:
+def _network_profile(c: cmd.SetNetworkProfile) -> Call:
     """SetNetworkProfile (B09) with JSON transport.
 
     Raises:
@@ -209,10 +205,10 @@ def _network_profile(c: cmd.SetNetworkProfile) -> tuple[str, dict[str, Any]]:
     }
 
 
-_TO_CALL: dict[type[Any], Callable[[Any], tuple[str, dict[str, Any]]]] = {
+_TO_CALL: dict[type[Any], Callable[[Any], Call]] = {
     cmd.StartCharging: lambda c: (
         "RequestStartTransaction",
-        _drop_none(
+        drop_none(
             {
                 "idToken": id_token_to_v2(c.id_token),
                 "remoteStartId": c.remote_start_id,
@@ -221,14 +217,14 @@ _TO_CALL: dict[type[Any], Callable[[Any], tuple[str, dict[str, Any]]]] = {
         ),
     ),
     cmd.StopCharging: lambda c: ("RequestStopTransaction", {"transactionId": c.transaction_ref}),
-    cmd.Reset: lambda c: ("Reset", _drop_none({"type": c.mode.value, "evseId": c.evse_id})),
+    cmd.Reset: lambda c: ("Reset", drop_none({"type": c.mode.value, "evseId": c.evse_id})),
     cmd.UnlockConnector: lambda c: (
         "UnlockConnector",
         {"evseId": c.evse_id, "connectorId": c.connector_id},
     ),
     cmd.ChangeAvailability: lambda c: (
         "ChangeAvailability",
-        _drop_none(
+        drop_none(
             {
                 "operationalStatus": "Operative" if c.operative else "Inoperative",
                 "evse": _evse(c.evse_id),
@@ -238,10 +234,7 @@ _TO_CALL: dict[type[Any], Callable[[Any], tuple[str, dict[str, Any]]]] = {
     cmd.GetConfiguration: _get_variables,
     cmd.Configure: _set_variables,
     cmd.Trigger: _trigger,
-    cmd.DataTransfer: lambda c: (
-        "DataTransfer",
-        _drop_none({"vendorId": c.vendor_id, "messageId": c.message_id, "data": c.data}),
-    ),
+    cmd.DataTransfer: data_transfer_call,
     cmd.SetChargingSchedule: _profile,
     cmd.ClearChargingSchedule: _clear,
     cmd.UpdateFirmware: _firmware,
@@ -252,7 +245,7 @@ _TO_CALL: dict[type[Any], Callable[[Any], tuple[str, dict[str, Any]]]] = {
     ),
     cmd.SendCertificate: lambda c: (
         "CertificateSigned",
-        _drop_none(
+        drop_none(
             {
                 "certificateChain": c.certificate_chain,
                 "certificateType": c.certificate_type and c.certificate_type.value,
@@ -265,28 +258,18 @@ _TO_CALL: dict[type[Any], Callable[[Any], tuple[str, dict[str, Any]]]] = {
         if c.certificate_types
         else {},
     ),
-    cmd.DeleteCertificate: lambda c: (
-        "DeleteCertificate",
-        {
-            "certificateHashData": {
-                "hashAlgorithm": c.hash_data.hash_algorithm,
-                "issuerNameHash": c.hash_data.issuer_name_hash,
-                "issuerKeyHash": c.hash_data.issuer_key_hash,
-                "serialNumber": c.hash_data.serial_number,
-            }
-        },
-    ),
+    cmd.DeleteCertificate: delete_certificate_call,
     cmd.TriggerCertificateSigning: lambda c: (
         "TriggerMessage",
         {"requestedMessage": _SIGNING_TRIGGER[c.certificate_type]},
     ),
     cmd.SendLocalList: _local_list,
-    cmd.GetLocalListVersion: lambda _c: ("GetLocalListVersion", {}),
+    cmd.GetLocalListVersion: local_list_version_call,
     cmd.SetNetworkProfile: _network_profile,
 }
 
 
-def to_call(command: cmd.Command) -> tuple[str, dict[str, Any]]:
+def to_call(command: cmd.Command) -> Call:
     """The 2.0.1 (action, payload) carrying ``command``.
 
     Raises:
@@ -311,4 +294,4 @@ def to_result(command: cmd.Command, payload: dict[str, Any]) -> cmd.CommandResul
         return cmd.CommandResult(
             "Accepted", payload, {"versionNumber": str(payload["versionNumber"])}
         )
-    return cmd.CommandResult(str(payload.get("status", "Accepted")), payload)
+    return status_result(payload)

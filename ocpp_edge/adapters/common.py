@@ -1,4 +1,6 @@
-"""Conversions shared by the version adapters: date-times, id tokens, meter samples.
+"""What the version adapters share: date-times, id tokens, meter samples, and the messages
+that read the same in OCPP 1.6 and 2.x (DataTransfer, SecurityEventNotification,
+LogStatusNotification, DeleteCertificate, GetLocalListVersion, the shared replies).
 
 A value the schema lets through but the platform cannot read (an unparseable date-time, a
 non-numeric Raw meter value) raises ``ValueError``; the protocol answers it with a
@@ -10,9 +12,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from charging import commands as cmd
 from charging import events as ev
 from charging.events import IdToken, IdTokenType, MeterSample, default_unit, to_base_unit
 from charging.outcomes import CertificateSigningDecision, DataTransferDecision, Decision
+
+Call = tuple[str, dict[str, Any]]
+"""An outgoing CALL's (action, payload)."""
+
+
+def drop_none(payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` without its ``None`` values (OCPP omits an absent optional field)."""
+    return {key: value for key, value in payload.items() if value is not None}
 
 
 def parse_datetime(text: str) -> datetime:
@@ -73,6 +84,20 @@ def _scaled(value: float, unit: str, multiplier: int = 0) -> tuple[float, str]:
     return scaled, base
 
 
+def _sample(
+    timestamp: datetime, measurand: str, value: float, unit: str, sampled: dict[str, Any]
+) -> MeterSample:
+    return MeterSample(
+        timestamp,
+        measurand,
+        value,
+        unit,
+        sampled.get("phase"),
+        sampled.get("context"),
+        sampled.get("location"),
+    )
+
+
 def samples_v16(meter_values: list[dict[str, Any]]) -> tuple[MeterSample, ...]:
     """1.6 MeterValue list (4.7, 7.31 SampledValue): string values, optional unit (default Wh).
 
@@ -87,17 +112,7 @@ def samples_v16(meter_values: list[dict[str, Any]]) -> tuple[MeterSample, ...]:
             measurand = sampled.get("measurand", "Energy.Active.Import.Register")
             raw = _number(sampled["value"], "sampledValue.value")
             value, unit = _scaled(raw, sampled.get("unit") or default_unit(measurand))
-            samples.append(
-                MeterSample(
-                    timestamp,
-                    measurand,
-                    value,
-                    unit,
-                    sampled.get("phase"),
-                    sampled.get("context"),
-                    sampled.get("location"),
-                )
-            )
+            samples.append(_sample(timestamp, measurand, value, unit, sampled))
     return tuple(samples)
 
 
@@ -114,17 +129,7 @@ def samples_v2(meter_values: list[dict[str, Any]]) -> tuple[MeterSample, ...]:
             value, unit = _scaled(
                 float(sampled["value"]), unit, unit_of_measure.get("multiplier", 0)
             )
-            samples.append(
-                MeterSample(
-                    timestamp,
-                    measurand,
-                    value,
-                    unit,
-                    sampled.get("phase"),
-                    sampled.get("context"),
-                    sampled.get("location"),
-                )
-            )
+            samples.append(_sample(timestamp, measurand, value, unit, sampled))
     return tuple(samples)
 
 
@@ -149,3 +154,65 @@ def shared_reply(event: ev.Event, decision: Decision) -> dict[str, Any] | None:
     ):
         return {"status": "Accepted" if decision.accepted else "Rejected"}
     return None
+
+
+def heartbeat_event(station_id: str, _payload: dict[str, Any]) -> ev.Event:
+    return ev.HeartbeatReceived(station_id)
+
+
+def data_transfer_event(station_id: str, p: dict[str, Any]) -> ev.Event:
+    """DataTransfer from the station (1.6 4.3, 2.0.1 P01)."""
+    return ev.DataTransferReceived(station_id, p["vendorId"], p.get("messageId"), p.get("data"))
+
+
+def log_status_event(station_id: str, p: dict[str, Any]) -> ev.Event:
+    """LogStatusNotification (1.6 Security Whitepaper 4.4, 2.0.1 N01)."""
+    return ev.LogUploadStatusChanged(station_id, p["status"], p.get("requestId"))
+
+
+def security_event(station_id: str, p: dict[str, Any]) -> ev.Event:
+    """SecurityEventNotification (1.6 Security Whitepaper 4.5, 2.0.1 A04)."""
+    return ev.SecurityEventRaised(
+        station_id, p["type"], parse_datetime(p["timestamp"]), p.get("techInfo")
+    )
+
+
+def data_transfer_call(c: cmd.DataTransfer) -> Call:
+    return "DataTransfer", drop_none(
+        {"vendorId": c.vendor_id, "messageId": c.message_id, "data": c.data}
+    )
+
+
+def delete_certificate_call(c: cmd.DeleteCertificate) -> Call:
+    """DeleteCertificate: the same CertificateHashData in 1.6 (Whitepaper) and 2.x (M04)."""
+    return "DeleteCertificate", {
+        "certificateHashData": {
+            "hashAlgorithm": c.hash_data.hash_algorithm,
+            "issuerNameHash": c.hash_data.issuer_name_hash,
+            "issuerKeyHash": c.hash_data.issuer_key_hash,
+            "serialNumber": c.hash_data.serial_number,
+        }
+    }
+
+
+def local_list_version_call(_c: cmd.GetLocalListVersion) -> Call:
+    return "GetLocalListVersion", {}
+
+
+def schedule_periods(schedule: cmd.ChargingSchedule) -> list[dict[str, Any]]:
+    """A schedule's ChargingSchedulePeriod list (1.6 7.9, 2.0.1 2.13), the same in both."""
+    return [
+        drop_none(
+            {
+                "startPeriod": period.start_offset_s,
+                "limit": period.limit,
+                "numberPhases": period.number_phases,
+            }
+        )
+        for period in schedule.periods
+    ]
+
+
+def status_result(payload: dict[str, Any]) -> cmd.CommandResult:
+    """An answer read by its ``status`` (``Accepted`` when it has none)."""
+    return cmd.CommandResult(str(payload.get("status", "Accepted")), payload)

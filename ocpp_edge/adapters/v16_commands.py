@@ -7,7 +7,16 @@ from typing import Any
 
 from charging import commands as cmd
 from charging.events import CertificateSigningUse
-from ocpp_edge.convert import format_datetime
+from ocpp_edge.adapters.common import (
+    Call,
+    data_transfer_call,
+    delete_certificate_call,
+    drop_none,
+    format_datetime,
+    local_list_version_call,
+    schedule_periods,
+    status_result,
+)
 from ocpp_edge.errors import UnsupportedError
 
 VERSION = "1.6"
@@ -34,10 +43,6 @@ _TRIGGER = frozenset(
 )
 
 
-def _drop_none(payload: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in payload.items() if value is not None}
-
-
 def _integer_transaction(ref: str) -> int:
     if not ref.isdigit() or len(ref) > 10:  # 1.6 transactionId is an int32
         raise UnsupportedError(VERSION, f"the non-integer transaction id {ref[:40]!r}")
@@ -51,37 +56,37 @@ def _root(use: cmd.CertificateUse) -> str:
         raise UnsupportedError(VERSION, f"certificate type {use.value}") from None
 
 
-def _start(c: cmd.StartCharging) -> tuple[str, dict[str, Any]]:
-    return "RemoteStartTransaction", _drop_none(
+def _start(c: cmd.StartCharging) -> Call:
+    return "RemoteStartTransaction", drop_none(
         {"idTag": c.id_token.value, "connectorId": c.evse_id}
     )
 
 
-def _reset(c: cmd.Reset) -> tuple[str, dict[str, Any]]:
+def _reset(c: cmd.Reset) -> Call:
     if c.evse_id is not None:
         raise UnsupportedError(VERSION, "a reset of one EVSE")
     return "Reset", {"type": "Hard" if c.mode is cmd.ResetMode.IMMEDIATE else "Soft"}
 
 
-def _unlock(c: cmd.UnlockConnector) -> tuple[str, dict[str, Any]]:
+def _unlock(c: cmd.UnlockConnector) -> Call:
     if c.connector_id != 1:
         raise UnsupportedError(VERSION, "more than one connector per EVSE")
     return "UnlockConnector", {"connectorId": c.evse_id}
 
 
-def _trigger(c: cmd.Trigger) -> tuple[str, dict[str, Any]]:
+def _trigger(c: cmd.Trigger) -> Call:
     if c.message in _TRIGGER:
-        return "TriggerMessage", _drop_none(
+        return "TriggerMessage", drop_none(
             {"requestedMessage": c.message.value, "connectorId": c.evse_id}
         )
     if c.message is cmd.TriggerKind.LOG_STATUS_NOTIFICATION:
-        return "ExtendedTriggerMessage", _drop_none(
+        return "ExtendedTriggerMessage", drop_none(
             {"requestedMessage": c.message.value, "connectorId": c.evse_id}
         )
     raise UnsupportedError(VERSION, f"a trigger of {c.message.value}")
 
 
-def _profile(c: cmd.SetChargingSchedule) -> tuple[str, dict[str, Any]]:
+def _profile(c: cmd.SetChargingSchedule) -> Call:
     schedule = c.schedule
     profile = {
         "chargingProfileId": c.profile_id,
@@ -91,30 +96,21 @@ def _profile(c: cmd.SetChargingSchedule) -> tuple[str, dict[str, Any]]:
         "stackLevel": c.stack_level,
         "chargingProfilePurpose": _PURPOSE[c.purpose],
         "chargingProfileKind": c.kind.value,
-        "chargingSchedule": _drop_none(
+        "chargingSchedule": drop_none(
             {
                 "duration": schedule.duration_s,
                 "startSchedule": schedule.start and format_datetime(schedule.start),
                 "chargingRateUnit": schedule.unit,
-                "chargingSchedulePeriod": [
-                    _drop_none(
-                        {
-                            "startPeriod": period.start_offset_s,
-                            "limit": period.limit,
-                            "numberPhases": period.number_phases,
-                        }
-                    )
-                    for period in schedule.periods
-                ],
+                "chargingSchedulePeriod": schedule_periods(schedule),
             }
         ),
     }
-    payload = {"connectorId": c.evse_id, "csChargingProfiles": _drop_none(profile)}
+    payload = {"connectorId": c.evse_id, "csChargingProfiles": drop_none(profile)}
     return "SetChargingProfile", payload
 
 
-def _clear(c: cmd.ClearChargingSchedule) -> tuple[str, dict[str, Any]]:
-    return "ClearChargingProfile", _drop_none(
+def _clear(c: cmd.ClearChargingSchedule) -> Call:
+    return "ClearChargingProfile", drop_none(
         {
             "id": c.profile_id,
             "connectorId": c.evse_id,
@@ -124,7 +120,7 @@ def _clear(c: cmd.ClearChargingSchedule) -> tuple[str, dict[str, Any]]:
     )
 
 
-def _signed_firmware(c: cmd.SignedUpdateFirmware) -> tuple[str, dict[str, Any]]:
+def _signed_firmware(c: cmd.SignedUpdateFirmware) -> Call:
     firmware = {
         "location": c.location,
         "retrieveDateTime": format_datetime(c.retrieve_at),
@@ -132,29 +128,29 @@ def _signed_firmware(c: cmd.SignedUpdateFirmware) -> tuple[str, dict[str, Any]]:
         "signingCertificate": c.signing_certificate,
         "signature": c.signature,
     }
-    return "SignedUpdateFirmware", _drop_none(
+    return "SignedUpdateFirmware", drop_none(
         {
             "requestId": c.request_id,
-            "firmware": _drop_none(firmware),
+            "firmware": drop_none(firmware),
             "retries": c.retries,
             "retryInterval": c.retry_interval_s,
         }
     )
 
 
-def _send_certificate(c: cmd.SendCertificate) -> tuple[str, dict[str, Any]]:
+def _send_certificate(c: cmd.SendCertificate) -> Call:
     if c.certificate_type not in (None, CertificateSigningUse.CHARGING_STATION):
         raise UnsupportedError(VERSION, "a V2G certificate")
     return "CertificateSigned", {"certificateChain": c.certificate_chain}
 
 
-def _installed_ids(c: cmd.GetInstalledCertificateIds) -> tuple[str, dict[str, Any]]:
+def _installed_ids(c: cmd.GetInstalledCertificateIds) -> Call:
     if len(c.certificate_types) != 1:
         raise UnsupportedError(VERSION, "a certificate id query for other than exactly one type")
     return "GetInstalledCertificateIds", {"certificateType": _root(c.certificate_types[0])}
 
 
-def _sign_trigger(c: cmd.TriggerCertificateSigning) -> tuple[str, dict[str, Any]]:
+def _sign_trigger(c: cmd.TriggerCertificateSigning) -> Call:
     if c.certificate_type is not CertificateSigningUse.CHARGING_STATION:
         raise UnsupportedError(VERSION, "a V2G certificate signing request")
     return "ExtendedTriggerMessage", {"requestedMessage": "SignChargePointCertificate"}
@@ -163,7 +159,7 @@ def _sign_trigger(c: cmd.TriggerCertificateSigning) -> tuple[str, dict[str, Any]
 def _local_entry(entry: cmd.LocalListEntry) -> dict[str, Any]:
     item: dict[str, Any] = {"idTag": entry.id_token.value}
     if entry.status is not None:
-        item["idTagInfo"] = _drop_none(
+        item["idTagInfo"] = drop_none(
             {
                 "status": entry.status,
                 "expiryDate": None if entry.expiry is None else format_datetime(entry.expiry),
@@ -173,7 +169,7 @@ def _local_entry(entry: cmd.LocalListEntry) -> dict[str, Any]:
     return item
 
 
-def _local_list(c: cmd.SendLocalList) -> tuple[str, dict[str, Any]]:
+def _local_list(c: cmd.SendLocalList) -> Call:
     return "SendLocalList", {
         "listVersion": c.version,
         "updateType": c.update.value,
@@ -181,12 +177,12 @@ def _local_list(c: cmd.SendLocalList) -> tuple[str, dict[str, Any]]:
     }
 
 
-def _network_profile(_c: cmd.SetNetworkProfile) -> tuple[str, dict[str, Any]]:
+def _network_profile(_c: cmd.SetNetworkProfile) -> Call:
     # 1.6 has one connection, raised with ChangeConfiguration SecurityProfile (Whitepaper 2.4)
     raise UnsupportedError(VERSION, "a network connection profile (use the SecurityProfile key)")
 
 
-_TO_CALL: dict[type[Any], Callable[[Any], tuple[str, dict[str, Any]]]] = {
+_TO_CALL: dict[type[Any], Callable[[Any], Call]] = {
     cmd.StartCharging: _start,
     cmd.StopCharging: lambda c: (
         "RemoteStopTransaction",
@@ -204,15 +200,12 @@ _TO_CALL: dict[type[Any], Callable[[Any], tuple[str, dict[str, Any]]]] = {
     ),
     cmd.Configure: lambda c: ("ChangeConfiguration", {"key": c.key, "value": c.value}),
     cmd.Trigger: _trigger,
-    cmd.DataTransfer: lambda c: (
-        "DataTransfer",
-        _drop_none({"vendorId": c.vendor_id, "messageId": c.message_id, "data": c.data}),
-    ),
+    cmd.DataTransfer: data_transfer_call,
     cmd.SetChargingSchedule: _profile,
     cmd.ClearChargingSchedule: _clear,
     cmd.UpdateFirmware: lambda c: (
         "UpdateFirmware",
-        _drop_none(
+        drop_none(
             {
                 "location": c.location,
                 "retrieveDate": format_datetime(c.retrieve_at),
@@ -228,25 +221,15 @@ _TO_CALL: dict[type[Any], Callable[[Any], tuple[str, dict[str, Any]]]] = {
     ),
     cmd.SendCertificate: _send_certificate,
     cmd.GetInstalledCertificateIds: _installed_ids,
-    cmd.DeleteCertificate: lambda c: (
-        "DeleteCertificate",
-        {
-            "certificateHashData": {
-                "hashAlgorithm": c.hash_data.hash_algorithm,
-                "issuerNameHash": c.hash_data.issuer_name_hash,
-                "issuerKeyHash": c.hash_data.issuer_key_hash,
-                "serialNumber": c.hash_data.serial_number,
-            }
-        },
-    ),
+    cmd.DeleteCertificate: delete_certificate_call,
     cmd.TriggerCertificateSigning: _sign_trigger,
     cmd.SendLocalList: _local_list,
-    cmd.GetLocalListVersion: lambda _c: ("GetLocalListVersion", {}),
+    cmd.GetLocalListVersion: local_list_version_call,
     cmd.SetNetworkProfile: _network_profile,
 }
 
 
-def to_call(command: cmd.Command) -> tuple[str, dict[str, Any]]:
+def to_call(command: cmd.Command) -> Call:
     """The 1.6 (action, payload) carrying ``command``.
 
     Raises:
@@ -265,4 +248,4 @@ def to_result(command: cmd.Command, payload: dict[str, Any]) -> cmd.CommandResul
         return cmd.CommandResult("Accepted", payload, values)
     if isinstance(command, cmd.GetLocalListVersion):
         return cmd.CommandResult("Accepted", payload, {"listVersion": str(payload["listVersion"])})
-    return cmd.CommandResult(str(payload.get("status", "Accepted")), payload)
+    return status_result(payload)

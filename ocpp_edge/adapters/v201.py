@@ -2,7 +2,8 @@
 
 ``to_event`` turns a validated station request into an event, ``to_reply`` a decision into the
 CALLRESULT payload, ``to_call`` a command into (action, payload), ``to_result`` the station's
-answer into a ``CommandResult``. OCPP 2.1 reuses these translations (see ``ocpp_edge.v21``).
+answer into a ``CommandResult`` (the last two in ``v201_commands``). ``ADAPTER`` offers them
+as a ``VersionAdapter``; OCPP 2.1 reuses these translations (see ``ocpp_edge.adapters.v21``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from charging.outcomes import (
     Decision,
     TransactionDecision,
 )
-from ocpp_edge import convert
-from ocpp_edge.convert import (
+from ocpp_edge import frames, schemas
+from ocpp_edge.adapters import common
+from ocpp_edge.adapters.common import (
     energy_register_wh,
     format_datetime,
     id_token_to_v2,
@@ -28,12 +30,14 @@ from ocpp_edge.convert import (
     parse_datetime,
     samples_v2,
 )
-from ocpp_edge.v201_commands import to_call, to_result
+from ocpp_edge.adapters.v201_commands import VERSION, to_call, to_result
+from ocpp_edge.schemas import Schemas
 
-VERSION = "2.0.1"
 __all__ = [
+    "ADAPTER",
     "STATION_ACTIONS",
     "VERSION",
+    "V201Adapter",
     "action_of",
     "to_call",
     "to_event",
@@ -133,23 +137,17 @@ def _certificate(station_id: str, p: dict[str, Any]) -> ev.Event:
 
 _TO_EVENT: dict[str, Callable[[str, dict[str, Any]], ev.Event]] = {
     "BootNotification": _boot,
-    "Heartbeat": lambda s, _p: ev.HeartbeatReceived(s),
+    "Heartbeat": common.heartbeat_event,
     "StatusNotification": _status,
     "Authorize": lambda s, p: ev.AuthorizationRequested(s, id_token_v2(p["idToken"])),
     "TransactionEvent": _transaction,
     "MeterValues": lambda s, p: ev.MeterSampled(s, p["evseId"], None, samples_v2(p["meterValue"])),
-    "DataTransfer": lambda s, p: ev.DataTransferReceived(
-        s, p["vendorId"], p.get("messageId"), p.get("data")
-    ),
+    "DataTransfer": common.data_transfer_event,
     "FirmwareStatusNotification": lambda s, p: ev.FirmwareStatusChanged(
         s, p["status"], p.get("requestId"), signed=True
     ),
-    "LogStatusNotification": lambda s, p: ev.LogUploadStatusChanged(
-        s, p["status"], p.get("requestId")
-    ),
-    "SecurityEventNotification": lambda s, p: ev.SecurityEventRaised(
-        s, p["type"], parse_datetime(p["timestamp"]), p.get("techInfo")
-    ),
+    "LogStatusNotification": common.log_status_event,
+    "SecurityEventNotification": common.security_event,
     "SignCertificate": _certificate,
 }
 
@@ -222,7 +220,7 @@ def to_reply(event: ev.Event, decision: Decision) -> dict[str, Any]:
     ):
         auth = decision.authorization
         return {} if auth is None else {"idTokenInfo": _id_token_info(auth)}
-    shared = convert.shared_reply(event, decision)
+    shared = common.shared_reply(event, decision)
     if shared is not None:
         return shared
     raise TypeError(f"{type(decision).__name__} does not answer {type(event).__name__}")
@@ -250,3 +248,26 @@ def action_of(event: ev.Event) -> str:
     if isinstance(event, ev.StationMessage):
         return event.action
     return _ACTION_OF[type(event)]
+
+
+class V201Adapter:
+    """OCPP 2.0.1 as a ``VersionAdapter``."""
+
+    __slots__ = ()
+
+    version = VERSION
+    subprotocol = "ocpp2.0.1"
+    dialect = frames.V201
+    station_actions = STATION_ACTIONS
+    to_event = staticmethod(to_event)
+    action_of = staticmethod(action_of)
+    to_reply = staticmethod(to_reply)
+    to_call = staticmethod(to_call)
+    to_result = staticmethod(to_result)
+
+    @property
+    def schemas(self) -> Schemas:
+        return schemas.shared(self.dialect)
+
+
+ADAPTER = V201Adapter()

@@ -5,20 +5,12 @@ as ``StationMessage``. Payloads are validated against the 2.1 schemas by the pro
 
 from __future__ import annotations
 
-from ocpp_edge import v201
-from ocpp_edge.v201 import action_of, to_reply
-from ocpp_edge.v201_commands import to_call, to_result
+from ocpp_edge import frames
+from ocpp_edge.adapters import v201
+from ocpp_edge.adapters.v201 import V201Adapter
 
 VERSION = "2.1"
-__all__ = [
-    "STATION_ACTIONS",
-    "VERSION",
-    "action_of",
-    "to_call",
-    "to_event",
-    "to_reply",
-    "to_result",
-]
+__all__ = ["ADAPTER", "GENERIC_ACTIONS", "STATION_ACTIONS", "VERSION", "V21Adapter", "to_event"]
 
 GENERIC_ACTIONS = v201.GENERIC_ACTIONS | frozenset(
     {
@@ -36,3 +28,19 @@ GENERIC_ACTIONS = v201.GENERIC_ACTIONS | frozenset(
 STATION_ACTIONS = (v201.STATION_ACTIONS - v201.GENERIC_ACTIONS) | GENERIC_ACTIONS
 
 to_event = v201.event_translator(GENERIC_ACTIONS)
+
+
+class V21Adapter(V201Adapter):
+    """OCPP 2.1 as a ``VersionAdapter``: 2.0.1's replies, calls and results, 2.1's names,
+    schemas and station messages."""
+
+    __slots__ = ()
+
+    version = VERSION
+    subprotocol = "ocpp2.1"
+    dialect = frames.V21
+    station_actions = STATION_ACTIONS
+    to_event = staticmethod(to_event)
+
+
+ADAPTER = V21Adapter()
