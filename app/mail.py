@@ -4,7 +4,9 @@ Host, port and sender come from the settings (``smtp_host``, ``smtp_port``, ``sm
 Links in the messages point at ``settings.app_link_url``. Every message is
 ``multipart/alternative`` (RFC 2046 5.1.4): the text part as written, in 7bit (8bit if it is not
 ASCII) so that links and tokens reach the reader unchanged, never quoted-printable-wrapped, and
-an HTML part made from it (:func:`html_body`) with the links clickable. A failed delivery is
+an HTML part made from it (:func:`html_body`) with the links clickable. Where the settings name an
+outbox (development mode without an SMTP server of its own), each message is written there as an
+``.eml`` file instead, and the log line says where. A failed delivery is
 logged and reported as ``False``, never raised into the request that triggered it: the answer
 a client gets must not depend on whether a mailbox exists (no account enumeration).
 """
@@ -13,12 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import smtplib
+import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from html import escape
+from pathlib import Path
 
 from app.settings import Settings
 
@@ -47,6 +53,10 @@ def html_body(text: str) -> str:
     )
 
 
+def _file_safe(address: str) -> str:
+    return re.sub(r"[^A-Za-z0-9@._-]", "_", address)[:100]
+
+
 def _transfer_encoding(text: str) -> str:
     return "7bit" if text.isascii() else "8bit"
 
@@ -67,6 +77,7 @@ class Mailer:
         self.host = settings.smtp_host
         self.port = settings.smtp_port
         self.sender = settings.smtp_sender
+        self.outbox = settings.resolved_mail_outbox
 
     def message(self, mail: Mail) -> EmailMessage:
         message = EmailMessage()
@@ -80,13 +91,35 @@ class Mailer:
         return message
 
     def send(self, mail: Mail) -> bool:
-        """Deliver ``mail``; whether the server accepted it."""
+        """Deliver ``mail``; whether the server (or the outbox) accepted it."""
+        if self.outbox is not None:
+            return self._write(mail, self.outbox)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
                 smtp.send_message(self.message(mail))
         except (OSError, smtplib.SMTPException):
             log.exception("mail to %s could not be delivered", mail.to)
             return False
+        return True
+
+    def _write(self, mail: Mail, outbox: Path) -> bool:
+        """Write ``mail`` to ``outbox`` as one ``.eml`` file, whole or not at all."""
+        try:
+            outbox.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(dir=outbox, suffix=".part")
+            temporary = Path(name)
+            try:
+                with os.fdopen(handle, "wb") as file:
+                    file.write(self.message(mail).as_bytes())
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+                target = outbox / f"{stamp}-{_file_safe(mail.to)}.eml"
+                os.replace(temporary, target)
+            finally:
+                temporary.unlink(missing_ok=True)
+        except OSError:
+            log.exception("mail to %s could not be written to %s", mail.to, outbox)
+            return False
+        log.info("mail to %s written to %s", mail.to, target)
         return True
 
     async def send_async(self, mail: Mail) -> bool:

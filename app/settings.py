@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_sender: str = "Chargeline <no-reply@chargeline.local>"
+    mail_outbox: Path | None = None
+    """Write mail as ``.eml`` files here instead of sending it. Development mode without an SMTP
+    host or port of its own does so under ``data_dir/outbox``, so a first run needs no server."""
 
     operator_name: str = Field(default="Chargeline", min_length=1, max_length=64)
     ca_dir: Path | None = None
@@ -87,6 +90,16 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'chargeline.db'}"
+
+    @property
+    def resolved_mail_outbox(self) -> Path | None:
+        """Where mail is written instead of sent, or None to send it over SMTP."""
+        if self.mail_outbox is not None:
+            return self.mail_outbox
+        smtp_chosen = {"smtp_host", "smtp_port"} & self.model_fields_set
+        if self.mode == "development" and not smtp_chosen:
+            return self.data_dir / "outbox"
+        return None
 
     @property
     def access_token_ttl(self) -> timedelta:
