@@ -15,8 +15,12 @@ from app.ca import CertificateAuthority
 from app.db import make_engine
 from app.identity.jwt_tokens import OIDCVerifier, TokenIssuer
 from app.identity.ratelimit import LoginLimiter, Throttle
+from app.live import EventHub
+from app.ownership import MEMBERSHIPS
 from app.settings import DEVELOPMENT_SECRET, Settings
 from charging.data_transfer import DataTransferRegistry
+from charging.sync import StationSync
+from pki import CARole, certificate_to_pem
 
 if TYPE_CHECKING:
     from app.edge import CommandBus
@@ -33,6 +37,17 @@ class Platform:
     commands: CommandBus | None = None  # set by the process role that runs a gateway
     # Who answers stations' DataTransfer (vendor id -> handler); register before or after start.
     data_transfers: DataTransferRegistry = field(default_factory=DataTransferRegistry)
+    # The owners' side in this process: live events for the app, and stations kept in step.
+    events: EventHub = field(default_factory=EventHub)
+    station_sync: StationSync = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.station_sync = StationSync(
+            self.engine,
+            MEMBERSHIPS,
+            commands=lambda: self.commands,
+            user_ca_pem=lambda: certificate_to_pem(self.ca.authority(CARole.USER).certificate),
+        )
 
 
 def development_secret(data_dir: Path) -> str:

@@ -15,13 +15,12 @@ from datetime import timedelta
 import uvicorn
 from redis.asyncio import Redis
 
-from app import station_log
+from app import live, station_log
 from app.clock import utcnow
 from app.command_bus import EdgeRelay, RedisCommandBus
 from app.csr_requests import CsrRequester
 from app.edge import LocalCommandBus, PlatformGatekeeper, PlatformSink, station_passwords
 from app.main import create_app
-from app.owners import sync as owners_sync
 from app.platform import Platform
 from app.presence import NodePresence
 from app.revocation_watch import RevocationWatch
@@ -128,7 +127,7 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
     sink = PlatformSink(
         CoreAdapter(core, node_id), certificate_requests=certificates.handle_request
     )
-    owners_sync.attach(platform, sink)
+    live.attach(platform, sink)
     # Field enrollment: profile-2 stations without a certificate are asked for a CSR at once.
     csr_requests = CsrRequester(certificates, renew_within=RENEW_WITHIN)
     sink.listeners.append(csr_requests.on_connection)

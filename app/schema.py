@@ -8,8 +8,8 @@ from sqlmodel import SQLModel
 import app.audit
 import app.ca_tables
 import app.identity.tables  # noqa: F401
-import app.owners.tables  # noqa: F401
 import charging.tables  # noqa: F401
+import enrollment.ownership.tables  # noqa: F401
 import enrollment.tables  # noqa: F401
 
 

@@ -6,10 +6,15 @@ ChargingError
 ├── InvalidStationId      empty, longer than 48 characters, or not a URL path segment
 ├── InvalidStationPassword  not 16-40 characters (OCPP 2.0.1 A00, 1.6 Security Whitepaper)
 ├── ProfileDowngrade      a security profile may only be raised
-└── UnknownIdToken / IdTokenExists
+├── UnknownIdToken / IdTokenExists
+├── NotVisible            a card or charging session that is not there for this user
+├── NotAllowed            the user's role on their stations does not allow this
+└── Conflict              the state forbids it (``slug``: ``card-taken``)
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class ChargingError(Exception):
@@ -55,3 +60,22 @@ class UnknownIdToken(ChargingError):
 class IdTokenExists(ChargingError):
     def __init__(self, value: str) -> None:
         super().__init__(f"id token {value!r} already exists")
+
+
+class NotVisible(ChargingError):  # noqa: N818
+    """Not there for this user, who learns nothing more (the app answers 404)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} not found")
+
+
+class NotAllowed(ChargingError):  # noqa: N818
+    def __init__(self, detail: str = "your role on this station does not allow this") -> None:
+        super().__init__(detail)
+
+
+class Conflict(ChargingError):  # noqa: N818
+    def __init__(self, slug: str, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.slug = slug
+        self.extensions: dict[str, Any] = extensions

@@ -3,7 +3,8 @@
 Uniqueness that concurrent handlers could break is enforced here, by the database:
 one transaction per ``(station_id, transaction_ref)`` and per ``(station_id, start_key)`` (the
 fingerprint of an OCPP 1.6 StartTransaction), one connector row per ``(station, evse,
-connector)``, one id token per value, one ``id_token_stations`` row per (token, station).
+connector)``, one id token per value, one ``id_token_stations`` row per (token, station), one
+card grant per (card, station), one local-list state per station.
 """
 
 from __future__ import annotations
@@ -169,3 +170,39 @@ class SecurityEventRow(SQLModel, table=True):
     timestamp: datetime = Field(sa_column=_utc(index=True))
     tech_info: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     received_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
+
+
+class CardGrant(SQLModel, table=True):
+    """An RFID card (an ``id_tokens`` row) allowed on one station."""
+
+    __tablename__ = "card_grants"
+    __table_args__ = (UniqueConstraint("id_token", "station_serial"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    id_token: str = Field(max_length=64, index=True)
+    station_serial: str = Field(foreign_key="devices.serial", index=True, max_length=25)
+    registered_by: str = Field(max_length=36)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
+
+
+class LocalListState(SQLModel, table=True):
+    """A station's local authorization list: the platform's version and the one it confirmed."""
+
+    __tablename__ = "local_list_states"
+
+    station_serial: str = Field(primary_key=True, max_length=25)
+    version: int = 0
+    synced_version: int | None = None
+
+
+class LocalListChange(SQLModel, table=True):
+    """One change of a station's list, numbered by the list version it produced."""
+
+    __tablename__ = "local_list_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    station_serial: str = Field(index=True, max_length=25)
+    version: int
+    id_token: str = Field(max_length=64)
+    token_type: str = Field(max_length=20)
+    added: bool

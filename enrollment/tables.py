@@ -22,7 +22,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _utc(*, nullable: bool = False, index: bool = False) -> Column[datetime]:
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they are UTC by convention."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_column(*, nullable: bool = False, index: bool = False) -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=nullable, index=index)
 
 
@@ -37,7 +42,7 @@ class HardwareFamilyRow(SQLModel, table=True):
     model: str = Field(max_length=50)
     ocpp_version: str = Field(max_length=16)
     default_channel: str = Field(default="stable", max_length=32)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 
 class MacRangeRow(SQLModel, table=True):
@@ -49,7 +54,7 @@ class MacRangeRow(SQLModel, table=True):
     first: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
     last: int = Field(sa_column=Column(BigInteger, nullable=False))
     next_index: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 
 class DeviceRow(SQLModel, table=True):
@@ -76,8 +81,8 @@ class DeviceRow(SQLModel, table=True):
         default=None, sa_column=Column(String(200), unique=True, nullable=True)
     )
     certificate_serial: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
-    enrolled_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
-    released_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
-    decommissioned_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    enrolled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    released_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    decommissioned_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -23,6 +23,7 @@ from app.platform import Platform, build_platform
 from app.schema import metadata
 from app.settings import Settings
 from tests.live import LiveServer
+from tests.owner_helpers import Inbox, smtp_port, start_smtp
 
 PG_URL = os.environ.get("CHARGELINE_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -124,3 +125,16 @@ def live_server(platform: Platform) -> Iterator[LiveServer]:
     """The API served by uvicorn on a free loopback port, for tests over real HTTP."""
     with LiveServer(create_app(platform=platform)) as server:
         yield server
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Inbox]]:
+    """A real SMTP server on loopback: its port and the inbox of what it received."""
+    controller, inbox = start_smtp()
+    yield smtp_port(controller), inbox
+    controller.stop()
+
+
+@pytest.fixture
+def inbox(smtp: tuple[int, Inbox]) -> Inbox:
+    return smtp[1]

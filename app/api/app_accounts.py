@@ -3,7 +3,7 @@
 Sign-up and reset requests answer ``202`` with the same body whatever the address (no account
 enumeration), and the mail is sent after the answer. Login is the OAuth2 password grant at
 ``/oauth/token``; unverified users may log in but not pair, invite, register cards, get
-certificates or charge (see :mod:`app.owners.accounts`).
+certificates or charge (see :mod:`app.identity.accounts`).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from app import audit
 from app.api.app_common import AppUser, MailerDep, link, owner_errors, send_later
 from app.deps import NowDep, PlatformDep, SessionDep, client_address
+from app.identity import accounts
 from app.identity.tables import User
 from app.mail import Mail
 from app.mail_throttle import may_send
-from app.owners import accounts
 from app.problems import not_found
 
 router = APIRouter(prefix="/api/v1/app", tags=["app: accounts"])

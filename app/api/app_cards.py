@@ -13,10 +13,13 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from app import audit
 from app.api.app_common import AppUser, owner_errors
 from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
-from app.owners import access, cards, sync
-from app.owners.errors import BadInput
+from app.identity import accounts
+from app.ownership import MEMBERSHIPS
+from app.problems import Problem
+from charging import cards
 from charging.events import IdTokenType
 
 router = APIRouter(prefix="/api/v1/app", tags=["app: cards"])
@@ -64,16 +67,18 @@ async def register_card(
     def record() -> tuple[cards.Card, list[str]]:
         with owner_errors():
             if body.type not in CARD_TYPES:
-                raise BadInput(
-                    "invalid-card-type", f"cards are one of {[t.value for t in CARD_TYPES]}"
+                raise Problem(
+                    422, "invalid-card-type", f"cards are one of {[t.value for t in CARD_TYPES]}"
                 )
-            access.require_verified(session, user.subject)
+            accounts.require_verified(session, user.subject)
             card, changed = cards.register(
                 session,
+                MEMBERSHIPS,
                 registrar_id=user.subject,
                 value=body.id_token,
                 token_type=body.type.value,
                 holder_id=body.holder_user_id,
+                audit=audit.record,
                 actor=actor,
                 now=now,
             )
@@ -82,13 +87,13 @@ async def register_card(
 
     # The database may make us wait (SQLite's writer lock): not on the event loop.
     card, changed = await run_in_threadpool(record)
-    await sync.push_many(platform, changed)
+    await platform.station_sync.push_many(changed)
     return _public(card)
 
 
 @router.get("/cards", summary="Cards the caller holds or manages")
 def list_cards(user: AppUser, session: SessionDep) -> dict[str, Any]:
-    items = [_public(c).model_dump() for c in cards.cards_for(session, user.subject)]
+    items = [_public(c).model_dump() for c in cards.cards_for(session, MEMBERSHIPS, user.subject)]
     return {"items": items, "total": len(items)}
 
 
@@ -102,10 +107,17 @@ async def remove_card(
 ) -> Response:
     def record() -> list[str]:
         with owner_errors():
-            changed = cards.remove(session, caller_id=user.subject, value=id_token, actor=actor)
+            changed = cards.remove(
+                session,
+                MEMBERSHIPS,
+                caller_id=user.subject,
+                value=id_token,
+                audit=audit.record,
+                actor=actor,
+            )
         session.commit()
         return changed
 
     changed = await run_in_threadpool(record)
-    await sync.push_many(platform, changed)
+    await platform.station_sync.push_many(changed)
     return Response(status_code=204)

@@ -3,7 +3,7 @@
 Start needs ``start_charging`` on the station (any member) and carries the caller's app token;
 stop needs ``stop_any_charging`` or the caller's own session. The station's answer is passed
 through; offline -> 409, no answer -> 504, a CALLERROR -> 502 (as ``app.api.commands``).
-Sessions list and detail show each caller only what ``app.owners.sessions`` lets them see.
+Sessions list and detail show each caller only what ``charging.sessions`` lets them see.
 """
 
 from __future__ import annotations
@@ -22,12 +22,15 @@ from app.api.commands import CommandAnswer, dispatch, start_charging
 from app.api.pagination import PageQuery, paginate
 from app.ca import IssuedCertificate
 from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
-from app.owners import access, certificates, sessions, sync
-from app.owners.errors import NotAllowed
+from app.identity import accounts
+from app.ownership import MEMBERSHIPS, UserCertificates
+from charging import sessions
 from charging.commands import StopCharging
+from charging.errors import NotAllowed
 from charging.events import IdToken, IdTokenType
 from charging.tables import Transaction
 from enrollment.invitations import Permission, Role, has_permission
+from enrollment.ownership import access, certificates
 
 router = APIRouter(prefix="/api/v1/app", tags=["app: charging"])
 
@@ -91,7 +94,7 @@ async def start(
             found = access.require_permission(
                 session, serial, user.subject, Permission.START_CHARGING
             )
-            access.require_verified(session, user.subject)
+            accounts.require_verified(session, user.subject)
             token = sessions.app_token(session, user.subject)
         session.commit()
         return found.station_serial, token
@@ -118,7 +121,7 @@ async def stop(
 ) -> CommandAnswer:
     def check() -> Transaction:
         with owner_errors():
-            tx = sessions.visible_transaction(session, user.subject, transaction_id)
+            tx = sessions.visible_transaction(session, MEMBERSHIPS, user.subject, transaction_id)
             found = access.require_member(session, tx.station_id, user.subject)
             may_stop = has_permission(Role(found.role), Permission.STOP_ANY_CHARGING) or (
                 sessions.is_own(session, user.subject, tx)
@@ -141,7 +144,7 @@ def list_sessions(
     page: PageQuery,
     station: str | None = None,
 ) -> dict[str, Any]:
-    query = select(Transaction).where(sessions.visible_filter(session, user.subject))
+    query = select(Transaction).where(sessions.visible_filter(session, MEMBERSHIPS, user.subject))
     if station is not None:
         query = query.where(Transaction.station_id == station)
     query = query.order_by(col(Transaction.started_at).desc(), col(Transaction.id).desc())
@@ -164,7 +167,7 @@ def get_session(
     transaction_id: PositiveInt32, user: AppUser, session: SessionDep
 ) -> dict[str, Any]:
     with owner_errors():
-        tx = sessions.visible_transaction(session, user.subject, transaction_id)
+        tx = sessions.visible_transaction(session, MEMBERSHIPS, user.subject, transaction_id)
     shown = sessions.detail(session, tx)
     body = _public(tx, shown.energy_wh, sessions.is_own(session, user.subject, tx)).model_dump(
         mode="json"
@@ -189,10 +192,10 @@ async def issue_certificate(
 ) -> dict[str, Any]:
     def record() -> tuple[IssuedCertificate, list[str]]:
         with owner_errors():
-            access.require_verified(session, user.subject)
+            accounts.require_verified(session, user.subject)
             issued, serials = certificates.issue(
                 session,
-                platform.ca,
+                UserCertificates(platform.ca),
                 body.csr,
                 user_id=user.subject,
                 stations=body.stations,
@@ -206,7 +209,7 @@ async def issue_certificate(
     # Signing and the database (SQLite's writer lock) must not stall the event loop.
     issued, serials = await run_in_threadpool(record)
     for serial in serials:
-        await sync.install_user_ca(platform, serial)
+        await platform.station_sync.install_user_ca(serial)
     return {
         "serial": issued.serial_hex,
         "certificate": issued.certificate_pem,

@@ -16,14 +16,17 @@ from fastapi import APIRouter, BackgroundTasks, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from app import audit
 from app.api.app_common import AppUser, MailerDep, link, owner_errors, send_later
 from app.api.app_stations import station_public
 from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
+from app.identity import accounts
 from app.identity.tables import User
 from app.mail import Mail
-from app.owners import access, members, sync
-from app.owners.errors import NotVisible
+from app.ownership import UserCertificates
+from charging import cards
 from enrollment.invitations import Permission, Role
+from enrollment.ownership import access, members
 
 router = APIRouter(prefix="/api/v1/app", tags=["app: members"])
 
@@ -72,8 +75,16 @@ def invite(
         inviter = access.require_permission(
             session, serial, user.subject, Permission.INVITE_MEMBERS
         )
-        access.require_verified(session, user.subject)
-        token, row = members.invite(session, inviter, body.email, body.role, actor=actor, now=now)
+        accounts.require_verified(session, user.subject)
+        token, row = members.invite(
+            session,
+            inviter,
+            accounts.normalise_email(body.email),
+            body.role,
+            audit=audit.record,
+            actor=actor,
+            now=now,
+        )
     session.commit()
     assert row.id is not None
     role_text = "a co-owner" if row.role == Role.CO_OWNER.value else "a guest"
@@ -110,9 +121,12 @@ def accept(
     with owner_errors():
         row = session.get(User, user.subject)
         if row is None:
-            raise NotVisible("user")
-        joined = members.accept(session, body.token, row, actor=actor, now=now)
-    sync.runtime(platform).hub.invalidate(user.subject)
+            raise accounts.UnknownAccount()
+        joined = members.accept(
+            session, body.token, row.id, row.email, audit=audit.record, actor=actor, now=now
+        )
+        accounts.mark_verified(session, row)
+    platform.events.invalidate(user.subject)
     return station_public(session, joined.station_serial, joined.role).model_dump(by_alias=True)
 
 
@@ -148,12 +162,21 @@ async def remove_member(
                 remover = access.require_permission(
                     session, serial, user.subject, Permission.REMOVE_MEMBERS
                 )
-            members.remove(session, remover, user_id, ca=platform.ca, actor=actor, now=now)
+            members.remove(
+                session,
+                remover,
+                user_id,
+                issuer=UserCertificates(platform.ca),
+                withdraw_cards=cards.cut_off,
+                audit=audit.record,
+                actor=actor,
+                now=now,
+            )
         session.commit()
         return remover.station_serial
 
     # The database may make us wait (SQLite's writer lock): not on the event loop.
     station_serial = await run_in_threadpool(record)
-    sync.runtime(platform).hub.invalidate(user_id)
-    await sync.push_local_list(platform, station_serial)
+    platform.events.invalidate(user_id)
+    await platform.station_sync.push_local_list(station_serial)
     return Response(status_code=204)

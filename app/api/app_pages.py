@@ -20,10 +20,11 @@ from fastapi.responses import HTMLResponse
 
 from app import audit
 from app.deps import NowDep, PlatformDep, SessionDep, client_address
+from app.identity import accounts
 from app.identity.ratelimit import TooManyAttempts
 from app.identity.service import AuthError, password_login
-from app.owners import accounts, members, sync
-from app.owners.errors import OwnersError
+from enrollment.ownership import members
+from enrollment.ownership.errors import OwnershipError
 
 router = APIRouter(tags=["app: mail links"], include_in_schema=False)
 
@@ -63,7 +64,7 @@ def verify_email(session: SessionDep, now: NowDep, token: str = "") -> HTMLRespo
     title = "Verify your e-mail address"
     try:
         user = accounts.verify_email(session, token, actor=audit.Actor("verify-page"), now=now)
-    except OwnersError as error:
+    except accounts.AccountLinkError as error:
         return _refused(title, error)
     session.commit()
     return page(
@@ -92,7 +93,7 @@ async def reset(request: Request, session: SessionDep, now: NowDep) -> HTMLRespo
     token, password = str(form.get("token", "")), str(form.get("password", ""))
     try:
         accounts.confirm_reset(session, token, password, actor=audit.Actor("reset-page"), now=now)
-    except OwnersError as error:
+    except accounts.AccountLinkError as error:
         note = f"<p><strong>{escape(str(error))}.</strong></p>"
         return page("Choose a new password", _reset_form(token, note), status=400)
     session.commit()
@@ -134,12 +135,15 @@ async def accept(
             now=now,
         )
         actor = audit.Actor(f"user:{user.id}", client_address(request))
-        joined = members.accept(session, token, user, actor=actor, now=now)
-    except (AuthError, TooManyAttempts, OwnersError) as error:
+        joined = members.accept(
+            session, token, user.id, user.email, audit=audit.record, actor=actor, now=now
+        )
+        accounts.mark_verified(session, user)
+    except (AuthError, TooManyAttempts, OwnershipError) as error:
         note = f"<p><strong>{escape(str(error))}.</strong></p>"
         return page(title, _accept_form(token, note), status=400)
     session.commit()
-    sync.runtime(platform).hub.invalidate(user.id)
+    platform.events.invalidate(user.id)
     return page(
         "Invitation accepted",
         f"<p>You are now a {escape(joined.role.replace('_', '-'))} of station "

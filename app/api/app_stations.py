@@ -18,14 +18,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from app import audit
 from app.api.app_common import AppUser, owner_errors, pepper
 from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
-from app.owners import access, members, pairing, sync
-from app.owners.errors import NotVisible
+from app.identity import accounts
+from app.ownership import PAIRING_GATE, UserCertificates
 from app.platform import Platform
+from charging import cards
 from charging.tables import Station
 from enrollment.invitations import Permission, Role, has_permission
 from enrollment.lifecycle import DeviceState
+from enrollment.ownership import access, members, pairing
+from enrollment.ownership.errors import NotVisible
 from enrollment.tables import DeviceRow
 
 router = APIRouter(prefix="/api/v1/app", tags=["app: stations"])
@@ -96,18 +100,20 @@ def pair(
     response: Response,
 ) -> StationPublic:
     with owner_errors():
-        access.require_verified(session, user.subject)
+        accounts.require_verified(session, user.subject)
         paired = pairing.pair(
             session,
             body.device_label,
             body.packaging_label,
             user_id=user.subject,
             pepper=pepper(platform),
+            gate=PAIRING_GATE,
+            audit=audit.record,
             actor=actor,
             now=now,
             serial=body.serial,
         )
-    sync.runtime(platform).hub.invalidate(user.subject)
+    platform.events.invalidate(user.subject)
     response.headers["Location"] = f"/api/v1/app/stations/{paired.serial}"
     return station_public(session, paired.serial, paired.role.value)
 
@@ -137,18 +143,26 @@ async def release_ownership(
     platform: Platform, session: Session, serial: str, *, actor: Any, now: Any
 ) -> None:
     def record() -> list[str]:
-        former = pairing.unpair(session, serial, actor=actor, now=now)
+        former = pairing.unpair(session, serial, audit=audit.record, actor=actor, now=now)
+        issuer = UserCertificates(platform.ca)
         for user_id in former:
-            members.cut_off(session, platform.ca, serial, user_id, actor=actor, now=now)
+            members.cut_off(
+                session,
+                serial,
+                user_id,
+                issuer=issuer,
+                withdraw_cards=cards.cut_off,
+                actor=actor,
+                now=now,
+            )
         session.commit()
         return former
 
     # The database may make us wait (SQLite's writer lock): not on the event loop.
     former = await run_in_threadpool(record)
-    hub = sync.runtime(platform).hub
     for user_id in former:
-        hub.invalidate(user_id)
-    await sync.push_local_list(platform, serial)
+        platform.events.invalidate(user_id)
+    await platform.station_sync.push_local_list(serial)
 
 
 @router.delete(

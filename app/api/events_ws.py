@@ -21,10 +21,9 @@ from sqlmodel import Session
 
 from app.deps import account_refusal
 from app.identity.jwt_tokens import InvalidToken, Principal
-from app.owners import access
-from app.owners.events import REFRESH_SECONDS, Subscription, encode
-from app.owners.sync import runtime
+from app.live import REFRESH_SECONDS, Subscription, encode
 from app.platform import Platform
+from enrollment.ownership import access
 
 router = APIRouter(tags=["events"])
 
@@ -105,7 +104,7 @@ async def events(websocket: WebSocket) -> None:
         await websocket.close(code=POLICY_VIOLATION, reason=refusal)
         return
     await websocket.accept()
-    hub = runtime(platform).hub
+    hub = platform.events
     user_id = None if "admin" in principal.roles else principal.subject
     subscription = hub.subscribe(user_id)
     forward = asyncio.create_task(_forward(platform, websocket, subscription))

@@ -1,4 +1,4 @@
-"""Identity tables: users, OAuth2 clients, refresh tokens, failed-login counters."""
+"""Identity tables: users, OAuth2 clients, refresh tokens, failed-login counters, e-mail links."""
 
 from __future__ import annotations
 
@@ -70,3 +70,17 @@ class LoginFailure(SQLModel, table=True):
     failures: int = 0
     window_started_at: datetime = Field(sa_column=utc_column())
     locked_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class EmailToken(SQLModel, table=True):
+    """A single-use link token e-mailed to a user (``purpose``: verify or reset)."""
+
+    __tablename__ = "owner_email_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=36)
+    purpose: str = Field(max_length=10)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    expires_at: datetime = Field(sa_column=utc_column())
+    used_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -18,7 +18,7 @@ from app.identity.tables import User
 from app.platform import Platform
 from tests.factories import PASSWORD, make_user
 from tests.live import LiveServer
-from tests.owners.helpers import make_device
+from tests.owner_helpers import make_device
 
 UNAUTHORIZED = "https://chargeline.dev/problems/unauthorized"
 

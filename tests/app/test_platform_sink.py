@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app.edge import PlatformSink
-from app.owners.sync import LIVE_EVENTS
+from app.live import LIVE_EVENTS
 from charging.events import CertificateRequested, Event, HeartbeatReceived, MeterSampled
 from charging.outcomes import Acknowledged, ClockDecision, Decision
 

@@ -5,7 +5,7 @@ Every HTTP operation of the OpenAPI document (and every WebSocket route) must ha
 then checked against real callers: no token and an expired token get 401 everywhere but the
 public endpoints, and each caller either passes the role check or is refused with 403. Whether
 an allowed caller may touch a particular station is the job of the per-object matrix in
-``tests/owners/test_authorization_matrix.py``.
+``tests/enrollment/ownership/test_authorization_matrix.py``.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from tests.e2e.conftest import RunningPlatform, basic
 from tests.e2e.test_owner_journey import RawStation, login
 from tests.eventually import eventually
 from tests.factories import PASSWORD, make_user
-from tests.owners.helpers import make_device
+from tests.owner_helpers import make_device
 
 OWN, FOREIGN, FOREIGN_201 = "SN-SCOPE-E2E-A", "SN-SCOPE-E2E-B", "SN-SCOPE-E2E-B2"
 CARD = "OWNERCARD-A1"

@@ -29,7 +29,7 @@ from tests.conftest import make_settings
 from tests.e2e.conftest import RunningPlatform, basic
 from tests.eventually import eventually
 from tests.factories import PASSWORD, make_user
-from tests.owners.helpers import Inbox, make_device, smtp_port, start_smtp, text_part
+from tests.owner_helpers import Inbox, make_device, smtp_port, start_smtp, text_part
 
 SERIAL = "SN-E2E-0001"
 

@@ -16,7 +16,7 @@ from app.clock import utcnow
 from tests.e2e.conftest import RunningPlatform, basic
 from tests.e2e.test_owner_journey import RawStation, login
 from tests.factories import PASSWORD, make_user
-from tests.owners.helpers import make_device
+from tests.owner_helpers import make_device
 
 SERIAL = "SN-HANDOVER-1"
 
