@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 
 import jwt
@@ -16,6 +15,7 @@ from app.identity.jwt_tokens import Principal
 from app.live import message
 from app.platform import Platform
 from charging.events import HeartbeatReceived
+from tests.eventually import eventually_sync
 from tests.factories import PASSWORD, admin_headers, password_tokens
 from tests.owner_helpers import login, make_device, pair
 
@@ -30,10 +30,9 @@ def token_of(headers: dict[str, str]) -> str:
 
 def wait_for_listeners(platform: Platform, count: int) -> None:
     hub = platform.events
-    deadline = time.monotonic() + 5
-    while len(hub.subscriptions) < count:
-        assert time.monotonic() < deadline, "the sockets never subscribed"
-        time.sleep(0.01)
+    eventually_sync(
+        lambda: len(hub.subscriptions) >= count, timeout=5, message="the sockets never subscribed"
+    )
 
 
 def publish(platform: Platform, station_id: str) -> None:

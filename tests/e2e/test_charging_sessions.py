@@ -13,6 +13,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from app.platform import Platform
 from charging.tables import MeterSampleRow, Station, Transaction
 from tests.e2e.conftest import RunningPlatform, basic
+from tests.eventually import eventually
 from tests.factories import admin_headers_http
 
 PLATFORM_CALL_REPLIES: dict[str, dict[str, Any]] = {
@@ -213,7 +214,7 @@ async def test_remote_commands_reach_the_station_and_bring_its_answer_back(
             subprotocols=["ocpp1.6"],
             additional_headers=basic("CP-CMD"),
         ) as ws:
-            await asyncio.sleep(0.05)
+            await eventually(lambda: running.edge.gateway.is_connected("CP-CMD"))
 
             async def station_answers(answer: list[Any] | None) -> list[Any]:
                 frame = json.loads(await ws.recv())

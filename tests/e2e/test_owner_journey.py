@@ -91,13 +91,15 @@ def stamp(*, minutes: int = 0) -> str:
 
 async def mailed_token(inbox: Inbox, to: str, path: str) -> str:
     pattern = re.compile(re.escape(path) + r"\?token=([A-Za-z0-9_-]+)")
-    for _ in range(200):
+
+    def newest() -> str | None:
         for message in reversed([m for m in inbox.messages if m["To"] == to]):
             found = pattern.search(text_part(message))
             if found:
                 return found.group(1)
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no {path} mail to {to}")
+        return None
+
+    return await eventually(newest, message=f"no {path} mail to {to}")
 
 
 @pytest.fixture

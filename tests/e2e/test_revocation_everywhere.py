@@ -28,6 +28,7 @@ from pki import KeyKind
 from tests.conftest import TEST_SECRET, make_settings
 from tests.e2e.conftest import RunningPlatform
 from tests.e2e.test_openssl_interop import StationKeys, enrol
+from tests.eventually import eventually
 from tests.factories import admin_headers_http
 
 REDIS_URL = os.environ.get("CHARGELINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -144,7 +145,7 @@ async def test_a_certificate_revoked_by_the_cli_process_is_cut_off_and_refused(
     async with tls_edge(tmp_path, database_url, redis_url) as target:
         busy = asyncio.create_task(keep_handshaking(target, tmp_path))
         async with connect(target.url, subprotocols=["ocpp1.6"], ssl=target.context()) as ws:
-            await asyncio.sleep(0)  # the session is registered on the edge
+            await eventually(lambda: target.edge.gateway.is_connected(STATION))
             try:
                 output = await asyncio.to_thread(
                     cli_revoke, tmp_path, database_url, target.keys.serial_hex, redis_url

@@ -8,11 +8,14 @@ import os
 from pathlib import Path
 
 import httpx
+from redis.asyncio import Redis
 
+from app.command_bus import ROUTES
 from app.platform import build_platform
 from app.roles import bound_port, running_api, running_edge
 from tests.conftest import make_settings
 from tests.e2e.conftest import RunningPlatform, basic
+from tests.eventually import eventually
 from tests.factories import admin_headers_http
 
 REDIS_URL = os.environ.get("CHARGELINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -45,7 +48,13 @@ async def test_the_api_reaches_a_station_held_by_another_process(
             async with connect(
                 url, subprotocols=["ocpp2.0.1"], additional_headers=basic("CP-FAR")
             ) as ws:
-                await asyncio.sleep(0.1)
+                routes = Redis.from_url(REDIS_URL)
+
+                async def routed() -> bool:
+                    return await routes.hget(ROUTES, "CP-FAR") is not None
+
+                await eventually(routed, message="the edge never routed CP-FAR")
+                await routes.aclose()
 
                 async def answer() -> list[object]:
                     frame = json.loads(await ws.recv())

@@ -11,6 +11,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from charging.commands import Reset, ResetMode
 from ocpp_edge.session import CommandTimeout, StationCallError, StationOffline
+from tests.eventually import eventually
 from tests.gateway.conftest import RunningGateway, basic
 
 BOOT = [2, "b1", "BootNotification", {"chargePointVendor": "ACME", "chargePointModel": "X1"}]
@@ -158,8 +159,7 @@ async def test_a_second_connection_replaces_the_first(running: RunningGateway) -
         await new.send(json.dumps(BOOT))
         assert json.loads(await new.recv())[1] == "b1"
         assert running.gateway.is_connected("CP-1")
-    await asyncio.sleep(0.05)
-    assert not running.gateway.is_connected("CP-1")
+    await eventually(lambda: not running.gateway.is_connected("CP-1"))
     assert running.sink.gone == ["CP-1"]
 
 

@@ -15,6 +15,7 @@ from app.command_bus import ROUTES, EdgeRelay, RedisCommandBus, node_channel
 from charging.commands import Reset, ResetMode, UnlockConnector
 from ocpp_edge.server import Gateway, GatewayOptions
 from ocpp_edge.session import CommandTimeout, StationCallError, StationOffline
+from tests.eventually import eventually
 from tests.gateway.conftest import FakeGatekeeper, FakeSink, basic
 
 REDIS_URL = os.environ.get("CHARGELINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -53,11 +54,10 @@ async def _route(redis: Redis, station_id: str) -> str | None:
 
 
 async def _wait_route(redis: Redis, station_id: str, node: str | None) -> None:
-    for _ in range(100):
-        if await _route(redis, station_id) == node:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"route of {station_id} never became {node}")
+    async def routed() -> bool:
+        return await _route(redis, station_id) == node
+
+    await eventually(routed, message=f"route of {station_id} never became {node}")
 
 
 async def test_a_command_crosses_redis_and_returns_the_station_answer(redis: Redis) -> None:
@@ -130,5 +130,9 @@ async def test_malformed_messages_on_the_node_channel_are_dropped(redis: Redis) 
             ),
         ):
             assert await redis.publish(node_channel("node-a"), junk) == 1
-        await asyncio.sleep(0.05)
+        # The relay still answers after the junk: the node itself says the station is gone
+        # (a dead relay would leave the command to time out instead).
+        await node.relay.remember("CP-1")
+        with pytest.raises(StationOffline):
+            await RedisCommandBus(redis).send("CP-1", Reset(), timeout=5)
         assert node.relay._task is not None and not node.relay._task.done()
