@@ -16,6 +16,7 @@ import uvicorn
 from redis.asyncio import Redis
 
 from app import station_log
+from app.ca.revocation_watch import RevocationWatch
 from app.clock import utcnow
 from app.command_bus import EdgeRelay, RedisCommandBus
 from app.csr_requests import CsrRequester
@@ -24,7 +25,6 @@ from app.main import create_app
 from app.owners import sync as owners_sync
 from app.platform import Platform
 from app.presence import NodePresence
-from app.revocation_watch import RevocationWatch
 from app.station_certificates import StationCertificateService
 from app.tls import gateway_ssl_context
 from charging.async_core import AsyncChargingCore

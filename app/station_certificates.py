@@ -37,7 +37,7 @@ from sqlmodel import Session, select
 
 from app import audit
 from app.ca import CertificateAuthority, IssuedCertificate
-from app.ca_tables import CertificateStatus, IssuedCertificateRow
+from app.ca.tables import CertificateStatus, IssuedCertificateRow
 from app.clock import as_utc, utcnow
 from app.profile_upgrade import (
     NETWORK_PRIORITY,

@@ -42,7 +42,7 @@ from charging.events import CertificateRequested, CertificateSigningUse
 from charging.outcomes import CertificateSigningDecision
 from charging.tables import Station
 from pki import CARole, load_certificates
-from tests.app.test_ca import refusals, station_csr
+from tests.app.ca.test_ca import refusals, station_csr
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -16,7 +16,7 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from app.ca_tables import IssuedCertificateRow
+from app.ca.tables import IssuedCertificateRow
 from app.owners.tables import UserCAInstall, UserCertificateBinding
 from app.platform import Platform
 from tests.owners.helpers import Inbox, login, make_device, pair
