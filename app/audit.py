@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, Text
+from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
 from app.clock import utcnow
@@ -58,3 +59,55 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+class AuditLog:
+    """The audit log as the domain services' port (``enrollment.ports.AuditRecorder``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add(
+        self,
+        session: Session,
+        actor: Actor,
+        action: str,
+        *,
+        object_type: str = "",
+        object_id: str = "",
+        outcome: str = "success",
+        **detail: Any,
+    ) -> AuditEntry:
+        """:func:`record`: the entry commits with the caller's transaction."""
+        return record(
+            session,
+            actor,
+            action,
+            object_type=object_type,
+            object_id=object_id,
+            outcome=outcome,
+            **detail,
+        )
+
+    def record(
+        self,
+        actor: Actor,
+        action: str,
+        *,
+        object_type: str = "",
+        object_id: str = "",
+        outcome: str = "success",
+        **detail: Any,
+    ) -> None:
+        """Write the entry in its own transaction, so it survives the caller's rollback."""
+        with Session(self.engine) as session:
+            self.add(
+                session,
+                actor,
+                action,
+                object_type=object_type,
+                object_id=object_id,
+                outcome=outcome,
+                **detail,
+            )
+            session.commit()

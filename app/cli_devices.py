@@ -24,11 +24,10 @@ from typing import Any
 from sqlmodel import Session
 
 from app import audit
-from app.api.device_import import import_rows
 from app.api.factory import secret_keys
 from app.clock import utcnow
 from app.platform import Platform
-from enrollment import repository, service
+from enrollment import bulk_import, repository, service
 from enrollment.csv_import import Registration, parse_factory_csv
 from enrollment.errors import EnrollmentError
 from enrollment.identifiers import MacRange, format_mac, parse_serial
@@ -172,16 +171,15 @@ def _import(args: argparse.Namespace, platform: Platform) -> int:
             print(f"\rrows {done}/{total}", end=end, file=sys.stderr, flush=True)
 
     with Session(platform.engine, expire_on_commit=False) as session:
-        result = import_rows(
+        result = bulk_import.import_file(
             session,
             parsed,
             keys=secret_keys(platform.settings),
             actor=CLI_ACTOR,
             now=utcnow(),
+            audit=audit.record,
             progress=progress,
         )
-        audit.record(session, CLI_ACTOR, "device.import", **result.summary.model_dump())
-        session.commit()
     for row in result.rows:
         if row.error is not None:
             print(f"line {row.line}: {row.error.code}: {row.error.message}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.ca_tables import CertificateStatus, IssuedCertificateRow
+from app.ca.tables import CertificateStatus, IssuedCertificateRow
 from app.clock import utcnow
 from app.platform import Platform
 from pki import PkiError, RevocationReason

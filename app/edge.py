@@ -32,6 +32,7 @@ from charging.events import CertificateRequested, Event
 from charging.outcomes import CertificateSigningDecision, Decision
 from charging.passwords import StationPasswords
 from charging.tables import Station
+from enrollment.field import raise_security_profile
 from ocpp_edge.admission import (
     Admission,
     HandshakeRequest,
@@ -138,14 +139,12 @@ class PlatformGatekeeper:
             if admission.accepted and admission.profile > station.security_profile:
                 # A valid station certificate proves the station was enrolled: from now on it
                 # is held to profile 3 (OCPP 2.0.1 A00.FR.604: never lowered again).
-                registry.raise_security_profile(session, station.id, int(admission.profile))
-                audit.record(
+                raise_security_profile(
                     session,
-                    audit.Actor(f"station:{station.id}", request.remote),
-                    "station.security_profile_raised",
-                    object_type="station",
-                    object_id=station.id,
-                    profile=int(admission.profile),
+                    station.id,
+                    int(admission.profile),
+                    actor=audit.Actor(f"station:{station.id}", request.remote),
+                    audit=audit.record,
                 )
                 session.commit()
             if not admission.accepted:

@@ -14,23 +14,28 @@ from datetime import timedelta
 
 import uvicorn
 from redis.asyncio import Redis
+from sqlalchemy.engine import Engine
 
 from app import live, station_log
+from app.audit import AuditLog
+from app.ca import CertificateAuthority
+from app.ca.revocation_watch import RevocationWatch
 from app.clock import utcnow
 from app.command_bus import EdgeRelay, RedisCommandBus
-from app.csr_requests import CsrRequester
 from app.edge import LocalCommandBus, PlatformGatekeeper, PlatformSink, station_passwords
 from app.main import create_app
 from app.platform import Platform
 from app.presence import NodePresence
-from app.revocation_watch import RevocationWatch
-from app.station_certificates import StationCertificateService
 from app.tls import gateway_ssl_context
 from charging.async_core import AsyncChargingCore
 from charging.commands import Command, CommandResult
 from charging.events import CertificateRequested, Event
 from charging.outcomes import Decision
 from charging.service import ChargingCore
+from enrollment.csr_requests import CsrRequester
+from enrollment.field import StationCertificateService
+from enrollment.ports import Clock, CommandSender
+from enrollment.profile_upgrade import gateway_url
 from ocpp_edge.server import Gateway, GatewayOptions
 
 log = logging.getLogger(__name__)
@@ -102,6 +107,28 @@ RENEWAL_CHECK_S = 6 * 3600
 RENEW_WITHIN = timedelta(days=30)
 
 
+def field_enrollment(
+    ca: CertificateAuthority,
+    engine: Engine,
+    send: CommandSender,
+    *,
+    clock: Clock = utcnow,
+    csms_url: str | None = None,
+) -> StationCertificateService:
+    """Field enrollment over the platform's CA and audit log; ``csms_url`` (where 2.x stations
+    go for profile 3) by default from the CA's settings."""
+    if csms_url is None:
+        settings = ca.settings
+        csms_url = gateway_url(
+            public_url=settings.public_url,
+            ocpp_host=settings.ocpp_host,
+            ocpp_tls_port=settings.ocpp_tls_port,
+        )
+    return StationCertificateService(
+        ca, engine, send, audit=AuditLog(engine), clock=clock, csms_url=csms_url
+    )
+
+
 @contextlib.asynccontextmanager
 async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
     """Start the gateway (plain and TLS ports) with the charging core and the CA behind it."""
@@ -123,7 +150,7 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
     async def send(station_id: str, command: Command) -> CommandResult:
         return await gateway_ref[0].send(station_id, command)
 
-    certificates = StationCertificateService(platform.ca, platform.engine, send)
+    certificates = field_enrollment(platform.ca, platform.engine, send)
     sink = PlatformSink(
         CoreAdapter(core, node_id), certificate_requests=certificates.handle_request
     )

@@ -6,7 +6,7 @@ from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
 import app.audit
-import app.ca_tables
+import app.ca.tables
 import app.identity.tables  # noqa: F401
 import charging.tables  # noqa: F401
 import enrollment.ownership.tables  # noqa: F401

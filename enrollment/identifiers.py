@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from enrollment.errors import InvalidMac, InvalidMacRange, InvalidSerial, MacPoolExhausted
 
 __all__ = [
+    "check_lot",
     "MAX_MAC_RANGE_SIZE",
     "SERIAL_MAX_LENGTH",
     "SERIAL_MIN_LENGTH",
@@ -60,6 +61,17 @@ _MAC_FORMS = (
 )
 _MAC_ALLOWED = frozenset("0123456789abcdefABCDEF:-.")
 _MAC_RANGE_MAX_TEXT = 2 * 17 + 3
+
+
+def check_lot(lot: str) -> str:
+    """Lots name URL path segments: no ``/``, ``\\`` or control characters.
+
+    Raises:
+        ValueError: empty, longer than 64 characters, or holding such a character.
+    """
+    if not lot or len(lot) > 64 or any(c in "/\\" or not c.isprintable() for c in lot):
+        raise ValueError("a lot has 1-64 printable characters without '/' or '\\'")
+    return lot
 
 
 def parse_serial(text: str) -> str:

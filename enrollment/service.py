@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -31,6 +31,7 @@ from enrollment.csv_import import Registration
 from enrollment.errors import InvalidTransition
 from enrollment.lifecycle import DeviceState, Operation, apply
 from enrollment.metadata import check_metadata
+from enrollment.ports import AuditTrail
 from enrollment.sealing import LabelCodes, SecretKeys, open_codes, seal_codes
 from enrollment.service_errors import (
     Difference,
@@ -53,21 +54,6 @@ __all__ = [
     "release_device",
     "release_lot",
 ]
-
-
-class AuditTrail(Protocol):
-    """Where moves are recorded; ``app.audit.record`` has this shape."""
-
-    def __call__(
-        self,
-        session: Session,
-        actor: Any,
-        action: str,
-        *,
-        object_type: str = ...,
-        object_id: str = ...,
-        **detail: Any,
-    ) -> object: ...
 
 
 @dataclass(frozen=True, slots=True)

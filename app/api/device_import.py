@@ -10,10 +10,6 @@ the labels of an imported lot come from ``GET /api/v1/lots/{lot}/labels.pdf``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from enum import StrEnum
-
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -21,31 +17,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app import audit
-from app.api.devices import check_lot
 from app.api.factory import LinePrincipal, domain_errors, secret_keys
 from app.clock import utcnow
 from app.deps import ActorDep, PlatformDep
 from app.problems import Problem
-from enrollment import service
-from enrollment.csv_import import ParsedImport, RowResult, RowStatus, parse_factory_csv
-from enrollment.errors import MetadataRefused
-from enrollment.identifiers import format_mac
-from enrollment.sealing import SecretKeys
-from enrollment.service_errors import (
-    IdempotencyKeyReused,
-    MacPoolEmpty,
-    RegistrationConflict,
-    UnknownFamily,
-)
+from enrollment import bulk_import
+from enrollment.bulk_import import ImportStatus
+from enrollment.csv_import import parse_factory_csv
 
 router = APIRouter(prefix="/api/v1", tags=["factory line"])
-
-
-class ImportStatus(StrEnum):
-    CREATED = "created"
-    EXISTING = "existing"
-    DUPLICATE = "duplicate"
-    ERROR = "error"
 
 
 class RowErrorPublic(BaseModel):
@@ -74,85 +54,6 @@ class ImportResult(BaseModel):
     rows: list[ImportRow]
 
 
-Progress = Callable[[int, int], None]
-
-
-def import_rows(
-    session: Session,
-    parsed: ParsedImport,
-    *,
-    keys: SecretKeys,
-    actor: audit.Actor,
-    now: datetime,
-    progress: Progress | None = None,
-) -> ImportResult:
-    """Register every good row of ``parsed``, committing row by row; used by the CLI too."""
-    rows: list[ImportRow] = []
-    total = len(parsed.rows)
-    for done, row in enumerate(parsed.rows, start=1):
-        rows.append(_import_row(session, row, keys=keys, actor=actor, now=now))
-        if progress is not None:
-            progress(done, total)
-    statuses = [row.status for row in rows]
-    summary = ImportSummary(
-        rows=len(rows), **{status.value: statuses.count(status) for status in ImportStatus}
-    )
-    return ImportResult(summary=summary, rows=rows)
-
-
-def _import_row(
-    session: Session, row: RowResult, *, keys: SecretKeys, actor: audit.Actor, now: datetime
-) -> ImportRow:
-    registration = row.registration
-    if row.status is RowStatus.ERROR or registration is None:
-        assert row.error is not None
-        return ImportRow(
-            line=row.line,
-            status=ImportStatus.ERROR,
-            error=RowErrorPublic(code=row.error.code.value, message=row.error.message),
-        )
-    if row.status is RowStatus.DUPLICATE:
-        return ImportRow(line=row.line, serial=registration.serial, status=ImportStatus.DUPLICATE)
-    try:
-        check_lot(registration.lot)
-        registered = service.register_device(
-            session, registration, keys=keys, actor=actor, now=now, audit=audit.record
-        )
-        session.commit()
-    except ValueError as refused:
-        return _error(row.line, registration.serial, "bad_field", str(refused))
-    except (
-        RegistrationConflict,
-        UnknownFamily,
-        MacPoolEmpty,
-        IdempotencyKeyReused,
-        MetadataRefused,
-    ) as refused:
-        session.rollback()
-        code = {
-            MetadataRefused: "invalid_metadata",
-            RegistrationConflict: "conflict",
-            UnknownFamily: "unknown_family",
-            MacPoolEmpty: "mac_pool_exhausted",
-        }.get(type(refused), "refused")
-        return _error(row.line, registration.serial, code, str(refused))
-    return ImportRow(
-        line=row.line,
-        serial=registration.serial,
-        status=ImportStatus.CREATED if registered.created else ImportStatus.EXISTING,
-        mac=format_mac(registered.device.mac),
-    )
-
-
-def _error(line: int, serial: str, code: str, message: str) -> ImportRow:
-    return ImportRow(
-        line=line,
-        serial=serial,
-        status=ImportStatus.ERROR,
-        error=RowErrorPublic(code=code, message=message),
-    )
-
-
 async def _file_bytes(request: Request) -> bytes:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type.startswith("multipart/"):
@@ -178,17 +79,16 @@ async def import_devices(
         parsed = parse_factory_csv(data, max_bytes=platform.settings.max_body_bytes)
     keys = secret_keys(platform.settings)
 
-    def run() -> ImportResult:
+    def run() -> bulk_import.ImportResult:
         with Session(platform.engine, expire_on_commit=False) as session:
-            result = import_rows(session, parsed, keys=keys, actor=actor, now=utcnow())
-            audit.record(
+            return bulk_import.import_file(
                 session,
-                actor,
-                "device.import",
+                parsed,
+                keys=keys,
+                actor=actor,
+                now=utcnow(),
+                audit=audit.record,
                 object_type="lot",
-                **result.summary.model_dump(),
             )
-            session.commit()
-            return result
 
-    return await run_in_threadpool(run)
+    return ImportResult.model_validate(await run_in_threadpool(run), from_attributes=True)

@@ -22,7 +22,7 @@ from app.deps import ActorDep, AdminPrincipal, NowDep, SessionDep
 from enrollment import metadata as enrollment_metadata
 from enrollment import repository, service
 from enrollment.csv_import import Registration
-from enrollment.identifiers import format_mac, parse_serial
+from enrollment.identifiers import check_lot, format_mac, parse_serial
 from enrollment.lifecycle import DeviceState
 from enrollment.metadata import MetadataRefused, stored_metadata
 from enrollment.tables import DeviceRow, HardwareFamilyRow
@@ -30,13 +30,6 @@ from enrollment.tables import DeviceRow, HardwareFamilyRow
 router = APIRouter(prefix="/api/v1", tags=["factory line"])
 
 _LOT = r"^[^/\\\x00-\x1f\x7f]+$"
-
-
-def check_lot(lot: str) -> str:
-    """Lots name URL path segments: no ``/``, ``\\`` or control characters."""
-    if not lot or len(lot) > 64 or any(c in "/\\" or not c.isprintable() for c in lot):
-        raise ValueError("a lot has 1-64 printable characters without '/' or '\\'")
-    return lot
 
 
 def check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:

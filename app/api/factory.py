@@ -1,8 +1,6 @@
 """The factory line's wiring: keys, roles, audit, and the one map from its errors to problems.
 
 Shared by the families, devices, labels and enrollment routers and by ``chargeline devices``.
-:func:`mark_enrolled` is the hook the field-enrollment path (OCPP SignCertificate) calls once
-the station holds its certificate.
 """
 
 from __future__ import annotations
@@ -10,18 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends
-from sqlmodel import Session
 
-from app import audit
 from app.deps import PlatformDep, require_role
 from app.identity.jwt_tokens import Principal
 from app.problems import Problem
 from app.settings import Settings
-from enrollment import service
 from enrollment.errors import (
     CsvImportError,
     EnrollmentError,
@@ -42,13 +36,11 @@ from enrollment.service_errors import (
     UnknownDevice,
     UnknownFamily,
 )
-from enrollment.tables import DeviceRow
 
 __all__ = [
     "KeysDep",
     "LinePrincipal",
     "domain_errors",
-    "mark_enrolled",
     "problem_for",
     "secret_keys",
 ]
@@ -68,29 +60,6 @@ def get_keys(platform: PlatformDep) -> SecretKeys:
 
 
 KeysDep = Annotated[SecretKeys, Depends(get_keys)]
-
-
-def mark_enrolled(
-    session: Session,
-    serial: str,
-    *,
-    actor: audit.Actor,
-    now: datetime,
-    certificate_serial: str | None = None,
-) -> DeviceRow:
-    """``registered -> enrolled``, audited; the caller commits.
-
-    Raises:
-        UnknownDevice, InvalidTransition (see :func:`enrollment.service.mark_enrolled`).
-    """
-    return service.mark_enrolled(
-        session,
-        serial,
-        actor=actor,
-        now=now,
-        audit=audit.record,
-        certificate_serial=certificate_serial,
-    )
 
 
 _SIMPLE: tuple[tuple[type[EnrollmentError], int, str], ...] = (

@@ -32,8 +32,8 @@ from app.ca import (
     IssuedCertificate,
     UnknownCertificate,
 )
-from app.ca_keys import normalise_serial
-from app.ca_tables import CertificateStatus, IssuedCertificateRow
+from app.ca.keys import normalise_serial
+from app.ca.tables import CertificateStatus, IssuedCertificateRow
 from app.deps import ActorDep, AdminPrincipal, NowDep, PlatformDep, SessionDep, require_role
 from app.identity.jwt_tokens import Principal
 from app.problems import Problem, not_found

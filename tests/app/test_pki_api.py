@@ -10,10 +10,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from fastapi.testclient import TestClient
 
-from app.ca_revocation import Revocation
+from app.ca.revocation import Revocation
 from app.platform import Platform
 from pki import CARole, RevocationReason, load_certificates
-from tests.app.test_ca import station_csr
+from tests.app.ca.test_ca import station_csr
 from tests.factories import admin_headers, bearer, make_client
 
 NOW = datetime.now(UTC)

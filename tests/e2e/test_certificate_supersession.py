@@ -20,7 +20,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from app.audit import AuditEntry
-from app.ca_tables import IssuedCertificateRow
+from app.ca.tables import IssuedCertificateRow
 from pki import KeyKind, generate_private_key
 from tests.app.test_factory_helpers import device_body, stock_line
 from tests.e2e.conftest import RunningPlatform

@@ -21,7 +21,7 @@ from cryptography.x509.oid import NameOID
 from sqlmodel import Session, select
 from websockets.asyncio.client import ClientConnection, connect
 
-from app.ca_tables import IssuedCertificateRow
+from app.ca.tables import IssuedCertificateRow
 from app.clock import utcnow
 from app.platform import build_platform
 from app.roles import bound_port, running_api, running_edge

@@ -10,7 +10,7 @@ from ocpp.v16 import ChargePoint, call
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from app.revocation_watch import RevocationWatch
+from app.ca.revocation_watch import RevocationWatch
 from pki import KeyKind
 from tests.e2e.conftest import basic
 from tests.e2e.test_openssl_interop import StationKeys, TlsGateway, enrol, tls_gateway

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from app.ca_tables import IssuedCertificateRow
+from app.ca.tables import IssuedCertificateRow
 from app.clock import utcnow
 from app.identity.jwt_tokens import Principal
 from app.identity.tables import LoginFailure

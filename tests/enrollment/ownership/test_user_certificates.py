@@ -16,7 +16,7 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from app.ca_tables import IssuedCertificateRow
+from app.ca.tables import IssuedCertificateRow
 from app.platform import Platform
 from enrollment.ownership.tables import UserCAInstall, UserCertificateBinding
 from tests.owner_helpers import Inbox, login, make_device, pair

@@ -10,7 +10,7 @@ A03, A05, M03, M04):
 3. when the station accepts the chain, the operator root is installed (InstallCertificate
    CentralSystemRootCertificate / CSMSRootCertificate) unless GetInstalledCertificateIds shows it;
    the older certificates of the station stay valid until it first connects with the new one,
-   which supersedes them (``CertificateAuthority.check_station_certificate``);
+   which supersedes them (``app.ca.CertificateAuthority.check_station_certificate``);
 4. the station's security profile is raised to 3: OCPP 1.6 ChangeConfiguration
    ``SecurityProfile`` = 3 (Security Whitepaper 2.4), after which the station reconnects with its
    certificate and the platform records profile 3. OCPP 2.0.1 and 2.1 (A05, B09): the current
@@ -22,38 +22,27 @@ A03, A05, M03, M04):
 
 Renewal (A03/A04): ``request_renewals`` sends TriggerCertificateSigning to connected stations
 whose newest certificate expires within the given window.
+
+The platform comes in through ports (``enrollment.ports``): the CA signs, the gateway sends,
+the audit log records.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from app import audit
-from app.ca import CertificateAuthority, IssuedCertificate
-from app.ca_tables import CertificateStatus, IssuedCertificateRow
-from app.clock import as_utc, utcnow
-from app.profile_upgrade import (
-    NETWORK_PRIORITY,
-    NETWORK_PROFILE_VERSIONS,
-    PROFILE_3,
-    gateway_url,
-    parse_priority,
-    profile_upgrade_commands,
-    root_is_listed,
-    upgrade_step_accepted,
-)
 from charging import registry
 from charging.commands import (
     CertificateHashData,
     CertificateUse,
-    Command,
     CommandResult,
     DeleteCertificate,
     GetConfiguration,
@@ -65,11 +54,48 @@ from charging.commands import (
 from charging.events import CertificateRequested, CertificateSigningUse
 from charging.outcomes import CertificateSigningDecision
 from charging.tables import Station
-from pki import STATION, CARole, CsrRejected, check_csr, load_csr
+from enrollment.ports import (
+    AuditRecorder,
+    AuditTrail,
+    CertificateIssuer,
+    Clock,
+    CommandSender,
+    IssuedStationCertificate,
+    Party,
+)
+from enrollment.profile_upgrade import (
+    NETWORK_PRIORITY,
+    NETWORK_PROFILE_VERSIONS,
+    PROFILE_3,
+    parse_priority,
+    profile_upgrade_commands,
+    root_is_listed,
+    upgrade_step_accepted,
+)
+from pki import STATION, CsrRejected, check_csr, load_certificate, load_csr
 
 log = logging.getLogger(__name__)
 
-Send = Callable[[str, Command], Awaitable[CommandResult]]
+
+def raise_security_profile(
+    session: Session, station_id: str, profile: int, *, actor: Any, audit: AuditTrail
+) -> Station:
+    """Raise the station's recorded security profile and audit it (``station.security_profile_
+    raised``) in ``session``; the caller commits.
+
+    Raises:
+        charging.errors.UnknownStation, ProfileDowngrade (see ``charging.registry``).
+    """
+    station = registry.raise_security_profile(session, station_id, profile)
+    audit(
+        session,
+        actor,
+        "station.security_profile_raised",
+        object_type="station",
+        object_id=station_id,
+        profile=profile,
+    )
+    return station
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,34 +112,36 @@ class EnrollmentOutcome:
 class StationCertificateService:
     """The async service ``PlatformSink`` calls for ``CertificateRequested`` events.
 
-    ``csms_url`` is the URL 2.0.1/2.1 stations are sent to for profile 3; by default
-    ``gateway_url`` of the CA's settings.
+    ``csms_url`` is the URL 2.0.1/2.1 stations are sent to for profile 3 (None: unknown, the
+    upgrade of those stations stays pending).
     """
 
     def __init__(
         self,
-        ca: CertificateAuthority,
+        issuer: CertificateIssuer,
         engine: Engine,
-        send: Send,
+        send: CommandSender,
         *,
-        clock: Callable[[], datetime] = utcnow,
-        csms_url: str | None = None,
+        audit: AuditRecorder,
+        clock: Clock,
+        csms_url: str | None,
     ) -> None:
-        self.ca = ca
+        self.issuer = issuer
         self.engine = engine
         self.send = send
+        self.audit = audit
         self.clock = clock
-        self.csms_url = csms_url if csms_url is not None else gateway_url(ca.settings)
+        self.csms_url = csms_url
         self._tasks: set[asyncio.Task[EnrollmentOutcome | None]] = set()
         self.outcomes: list[EnrollmentOutcome] = []
 
     async def handle_request(self, event: CertificateRequested) -> CertificateSigningDecision:
         """Decide on a station's CSR; when accepted, sign and install it once the reply is out."""
-        actor = audit.Actor(f"station:{event.station_id}", "ocpp")
+        actor = Party(f"station:{event.station_id}", "ocpp")
         if event.certificate_type is not CertificateSigningUse.CHARGING_STATION:
             reason = f"{event.certificate_type} certificates are not issued by this platform"
             await asyncio.to_thread(
-                self.ca.record_refusal, actor, "pki.certificate_refused", event.station_id, reason
+                self._refusal, actor, "pki.certificate_refused", event.station_id, reason
             )
             return CertificateSigningDecision(accepted=False)
         try:
@@ -125,7 +153,7 @@ class StationCertificateService:
             )
         except CsrRejected as exc:
             await asyncio.to_thread(
-                self.ca.record_refusal,
+                self._refusal,
                 actor,
                 "pki.certificate_refused",
                 event.station_id,
@@ -142,9 +170,7 @@ class StationCertificateService:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _complete(
-        self, event: CertificateRequested, actor: audit.Actor
-    ) -> EnrollmentOutcome | None:
+    async def _complete(self, event: CertificateRequested, actor: Any) -> EnrollmentOutcome | None:
         await asyncio.sleep(0)  # the CALLRESULT accepting the CSR is written first
         try:
             outcome = await self.enroll(event.station_id, event.csr, actor=actor)
@@ -154,9 +180,7 @@ class StationCertificateService:
         self.outcomes.append(outcome)
         return outcome
 
-    async def enroll(
-        self, station_id: str, csr_pem: str, *, actor: audit.Actor
-    ) -> EnrollmentOutcome:
+    async def enroll(self, station_id: str, csr_pem: str, *, actor: Any) -> EnrollmentOutcome:
         """Sign ``csr_pem``, send the chain, install the root and raise the profile."""
         issued = await asyncio.to_thread(self._issue, station_id, csr_pem, actor)
         answer = await self.send(
@@ -165,7 +189,7 @@ class StationCertificateService:
         )
         if answer.status != "Accepted":
             await asyncio.to_thread(
-                self.ca.record_refusal,
+                self._refusal,
                 actor,
                 "pki.certificate_not_installed",
                 station_id,
@@ -177,32 +201,31 @@ class StationCertificateService:
         raised = await self._raise_profile(station_id, actor)
         return EnrollmentOutcome(station_id, issued.serial_hex, True, root_installed, raised)
 
-    def _issue(self, station_id: str, csr_pem: str, actor: audit.Actor) -> IssuedCertificate:
+    def _issue(self, station_id: str, csr_pem: str, actor: Any) -> IssuedStationCertificate:
         with Session(self.engine) as session:
-            issued = self.ca.issue_station_certificate(
+            issued = self.issuer.issue_station_certificate(
                 session, csr_pem, station_id=station_id, actor=actor, now=self.clock()
             )
             session.commit()
             return issued
 
-    async def _ensure_root(self, station_id: str, actor: audit.Actor) -> bool:
+    async def _ensure_root(self, station_id: str, actor: Any) -> bool:
         """Install the operator root unless the station lists it already; True if installed."""
-        root = self.ca.authority(CARole.OPERATOR_ROOT).certificate
+        root_pem = self.issuer.root_pem()
+        root = load_certificate(root_pem)
         listed = await self.send(
             station_id, GetInstalledCertificateIds((CertificateUse.CSMS_ROOT,))
         )
         if listed.status == "Accepted" and root_is_listed(listed.payload, root.serial_number):
             return False
-        answer = await self.send(
-            station_id, InstallCertificate(CertificateUse.CSMS_ROOT, self.ca.root_pem())
-        )
+        answer = await self.send(station_id, InstallCertificate(CertificateUse.CSMS_ROOT, root_pem))
         outcome = "success" if answer.status == "Accepted" else "failure"
         await asyncio.to_thread(
             self._audit, actor, "pki.root_installed", station_id, outcome, status=answer.status
         )
         return answer.status == "Accepted"
 
-    async def _raise_profile(self, station_id: str, actor: audit.Actor) -> bool:
+    async def _raise_profile(self, station_id: str, actor: Any) -> bool:
         station = await asyncio.to_thread(self._station, station_id)
         if station is None or station.security_profile >= PROFILE_3:
             return False
@@ -253,60 +276,46 @@ class StationCertificateService:
         with Session(self.engine, expire_on_commit=False) as session:
             return session.get(Station, station_id)
 
-    def _record_profile(self, station_id: str, actor: audit.Actor) -> None:
+    def _record_profile(self, station_id: str, actor: Any) -> None:
         with Session(self.engine) as session:
-            registry.raise_security_profile(session, station_id, PROFILE_3)
-            audit.record(
-                session,
-                actor,
-                "station.security_profile_raised",
-                object_type="station",
-                object_id=station_id,
-                profile=PROFILE_3,
+            raise_security_profile(
+                session, station_id, PROFILE_3, actor=actor, audit=self.audit.add
             )
             session.commit()
 
     def _audit(
-        self, actor: audit.Actor, action: str, station_id: str, outcome: str, **detail: object
+        self, actor: Any, action: str, station_id: str, outcome: str, **detail: object
     ) -> None:
-        with Session(self.engine) as session:
-            audit.record(
-                session,
-                actor,
-                action,
-                object_type="station",
-                object_id=station_id,
-                outcome=outcome,
-                **detail,
-            )
-            session.commit()
+        self.audit.record(
+            actor, action, object_type="station", object_id=station_id, outcome=outcome, **detail
+        )
+
+    def _refusal(
+        self, actor: Any, action: str, station_id: str, reason: str, **detail: object
+    ) -> None:
+        """A certificate refused or not installed, audited on its own (as the CA audits)."""
+        self.audit.record(
+            actor,
+            action,
+            object_type="certificate",
+            object_id=station_id[:200],
+            outcome="failure",
+            reason=reason,
+            **detail,
+        )
 
     # -- renewal and admin commands ------------------------------------------------------------
 
     def expiring_stations(self, *, within: timedelta, now: datetime) -> list[str]:
         """Stations whose newest live certificate expires before ``now + within``."""
-        query = select(IssuedCertificateRow).where(
-            IssuedCertificateRow.profile == STATION.name,
-            IssuedCertificateRow.status == CertificateStatus.ISSUED.value,
-        )
         newest: dict[str, datetime] = {}
-        with Session(self.engine) as session:
-            for row in session.exec(query).all():
-                if row.station_id is None:
-                    continue
-                not_after = as_utc(row.not_after)
-                newest[row.station_id] = max(not_after, newest.get(row.station_id, not_after))
+        for station_id, not_after in self.issuer.live_station_certificates():
+            newest[station_id] = max(not_after, newest.get(station_id, not_after))
         return sorted(sid for sid, not_after in newest.items() if not_after < now + within)
 
     def needs_certificate(self, station_id: str, *, within: timedelta, now: datetime) -> bool:
         """Whether ``station_id`` has no live station certificate valid past ``now + within``."""
-        query = select(IssuedCertificateRow.not_after).where(
-            IssuedCertificateRow.profile == STATION.name,
-            IssuedCertificateRow.status == CertificateStatus.ISSUED.value,
-            IssuedCertificateRow.station_id == station_id,
-        )
-        with Session(self.engine) as session:
-            ends = [as_utc(not_after) for not_after in session.exec(query).all()]
+        ends = [end for _, end in self.issuer.live_station_certificates(station_id)]
         return not any(end >= now + within for end in ends)
 
     async def request_renewals(
@@ -331,7 +340,7 @@ class StationCertificateService:
         return await self.send(station_id, GetInstalledCertificateIds(certificate_types))
 
     async def delete_certificate(
-        self, station_id: str, hash_data: CertificateHashData, *, actor: audit.Actor
+        self, station_id: str, hash_data: CertificateHashData, *, actor: Any
     ) -> CommandResult:
         """DeleteCertificate, audited with the station's answer."""
         answer = await self.send(station_id, DeleteCertificate(hash_data))

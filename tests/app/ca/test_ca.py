@@ -19,8 +19,8 @@ from sqlmodel import Session, select
 
 from app.audit import AuditEntry
 from app.ca import AlreadyRevoked, CertificateAuthority, UnknownCertificate
-from app.ca_keys import normalise_serial, serial_to_hex
-from app.ca_tables import CAMaterial, IssuedCertificateRow
+from app.ca.keys import normalise_serial, serial_to_hex
+from app.ca.tables import CAMaterial, IssuedCertificateRow
 from app.platform import Platform
 from pki import (
     CARole,
@@ -358,9 +358,9 @@ def test_a_remembered_certificate_is_still_refused_for_time_station_and_revocati
 def test_only_the_most_recently_presented_certificates_are_remembered(
     ca: CertificateAuthority, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import app.ca
+    import app.ca.service
 
-    monkeypatch.setattr(app.ca, "VERIFIED_CLIENTS", 2)
+    monkeypatch.setattr(app.ca.service, "VERIFIED_CLIENTS", 2)
     ders = [der_of(ca, session, issue(ca, session, f"CP-{i}")) for i in range(3)]
     for i, der in enumerate(ders):
         ca.check_station_certificate(der, station_id=f"CP-{i}", now=NOW)

@@ -14,15 +14,8 @@ from app.audit import Actor
 from app.ca import CertificateAuthority
 from app.edge import station_passwords
 from app.platform import Platform
-from app.profile_upgrade import (
-    NETWORK_PRIORITY,
-    gateway_url,
-    parse_priority,
-    profile_upgrade_commands,
-    upgrade_step_accepted,
-)
+from app.roles import field_enrollment
 from app.settings import Settings
-from app.station_certificates import StationCertificateService
 from charging import registry
 from charging.commands import (
     CertificateUse,
@@ -41,8 +34,15 @@ from charging.commands import (
 from charging.events import CertificateRequested, CertificateSigningUse
 from charging.outcomes import CertificateSigningDecision
 from charging.tables import Station
+from enrollment.profile_upgrade import (
+    NETWORK_PRIORITY,
+    gateway_url,
+    parse_priority,
+    profile_upgrade_commands,
+    upgrade_step_accepted,
+)
 from pki import CARole, load_certificates
-from tests.app.test_ca import refusals, station_csr
+from tests.app.ca.test_ca import refusals, station_csr
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -106,7 +106,7 @@ async def test_an_accepted_csr_is_signed_installed_and_the_16_station_raised_to_
 ) -> None:
     add_station(platform, "CP-1", "1.6")
     link = FakeStationLink()
-    service = StationCertificateService(ca, platform.engine, link.send)
+    service = field_enrollment(ca, platform.engine, link.send)
     decision = await service.handle_request(CertificateRequested("CP-1", station_csr("CP-1")))
     assert decision == CertificateSigningDecision(accepted=True)
     assert link.sent == []  # nothing goes out before the reply
@@ -132,7 +132,7 @@ async def test_a_renewal_keeps_the_old_certificate_until_used_and_skips_an_insta
     add_station(platform, "CP-1", "1.6", profile=3)
     root_serial = f"{ca.authority(CARole.OPERATOR_ROOT).certificate.serial_number:x}"
     link = FakeStationLink(installed_roots=[root_serial])
-    service = StationCertificateService(ca, platform.engine, link.send)
+    service = field_enrollment(ca, platform.engine, link.send)
     first = await service.enroll("CP-1", station_csr("CP-1"), actor=Actor("test"))
     second = await service.enroll("CP-1", station_csr("CP-1"), actor=Actor("test"))
     # The station still holds its connection with the first: that one is superseded when the
@@ -149,7 +149,7 @@ async def test_a_station_refusing_the_chain_keeps_its_profile_and_is_audited(
 ) -> None:
     add_station(platform, "CP-1", "1.6")
     link = FakeStationLink(answers={SendCertificate: "Rejected"})
-    service = StationCertificateService(ca, platform.engine, link.send)
+    service = field_enrollment(ca, platform.engine, link.send)
     outcome = await service.enroll("CP-1", station_csr("CP-1"), actor=Actor("test"))
     assert not outcome.installed
     assert profile_of(platform, "CP-1") == 2
@@ -166,7 +166,7 @@ async def test_a_201_station_is_not_raised_when_no_gateway_url_is_known(
     unreachable = CertificateAuthority(wildcard, platform.engine)
     assert unreachable.initialize(now=NOW) is False
     link = FakeStationLink()
-    service = StationCertificateService(unreachable, platform.engine, link.send)
+    service = field_enrollment(unreachable, platform.engine, link.send)
     outcome = await service.enroll("CP-2", station_csr("CP-2"), actor=Actor("test"))
     assert outcome.installed and not outcome.profile_raised
     assert profile_of(platform, "CP-2") == 2
@@ -184,7 +184,7 @@ async def test_an_accepted_csr_raises_a_2x_station_through_a_new_network_profile
 ) -> None:
     add_station(platform, "CP-2", version)
     link = FakeStationLink(variables={NETWORK_PRIORITY: "1,2"})
-    service = StationCertificateService(ca, platform.engine, link.send)
+    service = field_enrollment(ca, platform.engine, link.send)
     decision = await service.handle_request(CertificateRequested("CP-2", station_csr("CP-2")))
     assert decision == CertificateSigningDecision(accepted=True)
     await service.drain()
@@ -213,7 +213,7 @@ async def test_the_gateway_url_given_to_the_service_is_the_one_sent(
     add_station(platform, "CP-2", "2.0.1")
     link = FakeStationLink(variables={NETWORK_PRIORITY: "0"})
     url = "wss://ocpp.example.com/ocpp"
-    service = StationCertificateService(ca, platform.engine, link.send, csms_url=url)
+    service = field_enrollment(ca, platform.engine, link.send, csms_url=url)
     await service.enroll("CP-2", station_csr("CP-2"), actor=Actor("test"))
     assert [c for _, c in link.sent if isinstance(c, SetNetworkProfile | Configure)] == [
         SetNetworkProfile(1, url, 3),
@@ -261,7 +261,7 @@ async def test_a_2x_station_refusing_a_step_keeps_its_profile_and_is_audited(
 ) -> None:
     link.sent.clear()  # parametrized links are shared by the runs on each database
     add_station(platform, "CP-2", "2.0.1")
-    service = StationCertificateService(ca, platform.engine, link.send)
+    service = field_enrollment(ca, platform.engine, link.send)
     outcome = await service.enroll("CP-2", station_csr("CP-2"), actor=Actor("test"))
     assert outcome.installed and not outcome.profile_raised
     assert profile_of(platform, "CP-2") == 2
@@ -277,7 +277,7 @@ async def test_a_scheduled_reset_and_a_priority_needing_a_reboot_still_raise_the
 ) -> None:
     add_station(platform, "CP-2", "2.0.1")
     link = FakeStationLink(answers={Reset: "Scheduled", Configure: "RebootRequired"})
-    service = StationCertificateService(ca, platform.engine, link.send)
+    service = field_enrollment(ca, platform.engine, link.send)
     outcome = await service.enroll("CP-2", station_csr("CP-2"), actor=Actor("test"))
     assert outcome.profile_raised
     assert profile_of(platform, "CP-2") == 3
@@ -298,7 +298,7 @@ async def test_an_unreadable_priority_puts_the_new_profile_in_slot_1_alone(
 ) -> None:
     link.sent.clear()  # parametrized links are shared by the runs on each database
     add_station(platform, "CP-2", "2.0.1")
-    service = StationCertificateService(ca, platform.engine, link.send)
+    service = field_enrollment(ca, platform.engine, link.send)
     outcome = await service.enroll("CP-2", station_csr("CP-2"), actor=Actor("test"))
     assert outcome.profile_raised
     assert [c for _, c in link.sent if isinstance(c, SetNetworkProfile | Configure)] == [
@@ -326,7 +326,7 @@ async def test_a_bad_request_is_rejected_in_the_reply_and_nothing_is_sent(
     platform: Platform, ca: CertificateAuthority, event: CertificateRequested, reason: str
 ) -> None:
     link = FakeStationLink()
-    service = StationCertificateService(ca, platform.engine, link.send)
+    service = field_enrollment(ca, platform.engine, link.send)
     assert await service.handle_request(event) == CertificateSigningDecision(accepted=False)
     await service.drain()
     assert link.sent == []
@@ -339,12 +339,10 @@ async def test_renewal_triggers_connected_stations_whose_certificate_expires_soo
     link = FakeStationLink()
     for station_id in ("CP-1", "CP-2", "CP-3"):
         add_station(platform, station_id, "1.6", profile=3)
-        service = StationCertificateService(ca, platform.engine, link.send)
+        service = field_enrollment(ca, platform.engine, link.send)
         await service.enroll(station_id, station_csr(station_id), actor=Actor("test"))
     link.sent.clear()
-    late = StationCertificateService(
-        ca, platform.engine, link.send, clock=lambda: NOW + timedelta(days=700)
-    )
+    late = field_enrollment(ca, platform.engine, link.send, clock=lambda: NOW + timedelta(days=700))
     assert late.expiring_stations(within=timedelta(days=10), now=NOW) == []
     answers = await late.request_renewals(
         within=timedelta(days=60), is_connected=lambda s: s != "CP-3"
@@ -379,7 +377,15 @@ async def test_renewal_triggers_connected_stations_whose_certificate_expires_soo
 def test_the_gateway_url_comes_from_the_reachable_host_and_the_tls_port(
     overrides: dict[str, object], url: str | None
 ) -> None:
-    assert gateway_url(Settings(**overrides)) == url  # type: ignore[arg-type]
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    assert (
+        gateway_url(
+            public_url=settings.public_url,
+            ocpp_host=settings.ocpp_host,
+            ocpp_tls_port=settings.ocpp_tls_port,
+        )
+        == url
+    )
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from cryptography import x509
 from redis.asyncio import Redis
 
 from app.ca import CertificateAuthority
-from app.ca_revocation import REVOCATIONS_CHANNEL, Revocation
+from app.ca.revocation import REVOCATIONS_CHANNEL, Revocation
 from ocpp_edge.server import Gateway
 from ocpp_edge.session import StationSession
 from pki import RevocationReason

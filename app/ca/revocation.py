@@ -25,8 +25,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from app.ca_keys import serial_to_hex
-from app.ca_tables import CAMaterial, CertificateStatus, IssuedCertificateRow
+from app.ca.keys import serial_to_hex
+from app.ca.tables import CAMaterial, CertificateStatus, IssuedCertificateRow
 from app.clock import as_utc
 from pki import CARole, CertStatus, IssuingCA, RevocationReason, RevokedEntry, build_crl, crl_to_der
 

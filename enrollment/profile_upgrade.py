@@ -2,7 +2,7 @@
 
 OCPP 1.6 Security Whitepaper 2.4 (ChangeConfiguration ``SecurityProfile``) and OCPP 2.0.1 A05 /
 B09 (SetNetworkProfile, ``NetworkConfigurationPriority``, Reset). No I/O: the service in
-``app.station_certificates`` sends what these functions return.
+``enrollment.field`` sends what these functions return.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from app.settings import Settings
 from charging.commands import Command, Configure, Reset, ResetMode, SetNetworkProfile
 
 PROFILE_3 = 3
@@ -20,24 +19,24 @@ MAX_SLOTS = 32
 NETWORK_PROFILE_VERSIONS = frozenset({"2.0.1", "2.1"})
 
 
-def gateway_url(settings: Settings) -> str | None:
+def gateway_url(*, public_url: str | None, ocpp_host: str, ocpp_tls_port: int) -> str | None:
     """The gateway's TLS endpoint as a station reaches it, without the station identity
     (``wss://host:port/ocpp``): the host of ``public_url`` when set, else ``ocpp_host``.
     None when no usable host or port is known (a wildcard address, port 0)."""
-    if settings.public_url:
-        host = urlsplit(settings.public_url).hostname or ""
+    if public_url:
+        host = urlsplit(public_url).hostname or ""
     else:
-        host = settings.ocpp_host
+        host = ocpp_host
         try:
             if ipaddress.ip_address(host).is_unspecified:
                 host = ""
         except ValueError:
             pass  # a name, not an address
-    if not host or not settings.ocpp_tls_port:
+    if not host or not ocpp_tls_port:
         return None
     if ":" in host:
         host = f"[{host}]"
-    return f"wss://{host}:{settings.ocpp_tls_port}/ocpp"
+    return f"wss://{host}:{ocpp_tls_port}/ocpp"
 
 
 def parse_priority(value: str) -> tuple[int, ...]:
