@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,6 +12,20 @@ from typing import Any
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
+
+
+def dispose_when_idle(engine: Engine, *, wait: float = 5.0) -> None:
+    """Dispose of ``engine`` once its checked-out connections are back (at most ``wait`` s).
+
+    Work handed to threads (``asyncio.to_thread``) keeps running when the task awaiting it is
+    cancelled at shutdown. A connection it returns after ``dispose()`` lands in the discarded
+    pool and is never closed (the driver warns when it is collected); waiting for the pool to
+    be idle first closes every connection properly.
+    """
+    deadline = time.monotonic() + wait
+    while engine.pool.checkedout() and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.01)
+    engine.dispose()
 
 
 def make_engine(url: str) -> Engine:

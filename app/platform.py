@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from app.ca import CertificateAuthority
-from app.db import make_engine
+from app.db import dispose_when_idle, make_engine
 from app.identity.jwt_tokens import OIDCVerifier, TokenIssuer
 from app.identity.ratelimit import LoginLimiter, Throttle
 from app.live import EventHub
@@ -48,6 +48,10 @@ class Platform:
             commands=lambda: self.commands,
             user_ca_pem=lambda: certificate_to_pem(self.ca.authority(CARole.USER).certificate),
         )
+
+    def close(self) -> None:
+        """Release the database: every connection closed, after in-flight work handed it back."""
+        dispose_when_idle(self.engine)
 
 
 def development_secret(data_dir: Path) -> str:

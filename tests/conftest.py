@@ -111,7 +111,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 def platform(settings: Settings) -> Iterator[Platform]:
     platform = build_platform(settings)
     yield platform
-    platform.engine.dispose()
+    platform.close()
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def development(tmp_path: Path, database_url: str) -> Iterator[TestClient]:
     platform = build_platform(settings)
     with TestClient(create_app(platform=platform)) as client:
         yield client
-    platform.engine.dispose()
+    platform.close()
 
 
 def outbox_messages(outbox: Path) -> list[EmailMessage]:

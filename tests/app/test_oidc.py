@@ -66,7 +66,7 @@ def oidc_client(tmp_path: Path, database_url: str, jwks_url: str) -> Iterator[Te
     platform = build_platform(settings)
     with TestClient(create_app(platform=platform)) as client:
         yield client
-    platform.engine.dispose()
+    platform.close()
 
 
 def _token(key: rsa.RSAPrivateKey, **overrides: object) -> str:

@@ -78,7 +78,7 @@ async def started_platform(
                 f"ws://127.0.0.1:{edge.ocpp_port}/ocpp",
             )
     finally:
-        platform.engine.dispose()
+        platform.close()
 
 
 @pytest.fixture

@@ -132,7 +132,7 @@ async def journey(
             )
     finally:
         controller.stop()
-        platform.engine.dispose()
+        platform.close()
 
 
 def csr_pem() -> str:

@@ -39,7 +39,7 @@ def presence(database_url: str, tmp_path: Path, station_id: str) -> tuple[bool, 
             assert station is not None
             return station.online, station.edge_node
     finally:
-        platform.engine.dispose()
+        platform.close()
 
 
 @contextmanager
@@ -95,7 +95,7 @@ async def test_a_crashed_edge_leaves_no_station_online_after_restart(
     assert presence(database_url, tmp_path, "CP-CRASH")[0]  # the crash left it online
     async with running_edge(platform):  # the restart; the station never comes back
         assert presence(database_url, tmp_path, "CP-CRASH") == (False, None)
-    platform.engine.dispose()
+    platform.close()
 
 
 async def test_a_dead_edge_s_stations_expire_with_redis(tmp_path: Path, database_url: str) -> None:
@@ -114,7 +114,7 @@ async def test_a_dead_edge_s_stations_expire_with_redis(tmp_path: Path, database
         await eventually(
             lambda: presence(database_url, tmp_path, "CP-ORPHAN") == (False, None), timeout=5
         )
-    platform.engine.dispose()
+    platform.close()
 
 
 async def test_a_station_moving_to_another_edge_is_closed_on_the_old_one_and_stays_online(
@@ -148,5 +148,5 @@ async def test_a_station_moving_to_another_edge_is_closed_on_the_old_one_and_sta
             await eventually(lambda: "CP-MOVE" not in first.gateway.sessions, timeout=3)
             assert presence(database_url, tmp_path, "CP-MOVE") == (True, second.node_id)
         await eventually(lambda: presence(database_url, tmp_path, "CP-MOVE") == (False, None))
-    first_platform.engine.dispose()
-    second_platform.engine.dispose()
+    first_platform.close()
+    second_platform.close()

@@ -80,8 +80,8 @@ async def tls_edge(
                 root,
             )
     finally:
-        edge_platform.engine.dispose()
-        api_platform.engine.dispose()
+        edge_platform.close()
+        api_platform.close()
 
 
 async def assert_refused(target: TlsEdge) -> None:

@@ -72,5 +72,5 @@ async def test_the_api_reaches_a_station_held_by_another_process(
                 assert frame[2:] == ["Reset", {"type": "OnIdle"}]
                 assert response.status_code == 200, response.text
                 assert response.json()["status"] == "Scheduled"
-    edge_platform.engine.dispose()
-    api_platform.engine.dispose()
+    edge_platform.close()
+    api_platform.close()

@@ -27,4 +27,4 @@ def platform(settings: Settings) -> Iterator[Platform]:
     platform = build_platform(settings)
     platform.ca.initialize(now=utcnow())
     yield platform
-    platform.engine.dispose()
+    platform.close()
