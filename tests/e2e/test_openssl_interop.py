@@ -65,7 +65,7 @@ def enrol(ca: CertificateAuthority, directory: Path, station_id: str, kind: KeyK
             csr_pem(make_csr(key, station_id)),
             station_id=station_id,
             actor=Actor("test"),
-            now=NOW,
+            now=datetime.now(UTC),  # not NOW: other modules enrol long after this one loaded
         )
         session.commit()
     files = StationKeys(
