@@ -88,6 +88,14 @@ async def test_a_station_moves_from_profile_2_to_3_over_ocpp_and_revocation_cuts
     async with connect(
         wss, subprotocols=["ocpp1.6"], ssl=trust, additional_headers=basic("CP-FIELD")
     ) as ws:
+        # A profile-2 station without a certificate is asked for a CSR at once.
+        trigger = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert trigger[0] == 2
+        assert trigger[2:] == [
+            "ExtendedTriggerMessage",
+            {"requestedMessage": "SignChargePointCertificate"},
+        ]
+        await ws.send(json.dumps([3, trigger[1], {"status": "Accepted"}]))
         await ws.send(json.dumps([2, "s1", "SignCertificate", {"csr": csr_for("CP-FIELD", key)}]))
         assert json.loads(await ws.recv()) == [3, "s1", {"status": "Accepted"}]
         answers = {
