@@ -30,7 +30,6 @@ from app.api import (
     transactions,
     users,
 )
-from app.identity.service import AccountError
 from app.middleware import RequestGuard
 from app.platform import Platform, build_platform
 from app.request_log import RequestLog
@@ -46,12 +45,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         description="Factory-to-field platform for EV charging stations.",
     )
     app.state.platform = platform
-    problems.install(
-        app,
-        mappers=[
-            (AccountError, lambda exc: problems.Problem(422, "account-refused", str(exc))),
-        ],
-    )
+    problems.install(app)  # every domain error's problem+json: app/problems.py
     app.add_middleware(RequestGuard, max_body_bytes=platform.settings.max_body_bytes)
     app.add_middleware(RequestLog)  # outermost: logs every answer, the guard's too
     for module in (

@@ -7,6 +7,7 @@ HTTP statuses and stable problem ``type`` URIs.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from http import HTTPStatus
 from typing import Any
 
@@ -16,7 +17,18 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sqlalchemy_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.ca.errors import AlreadyRevoked, CAError, CANotInitialized, UnknownCertificate
 from app.db import RETRY_AFTER_SECONDS, is_database_outage
+from app.identity import accounts
+from app.identity.service import AccountError
+from charging import errors as charging_errors
+from enrollment import errors as enrollment_errors
+from enrollment import service_errors
+from enrollment.ownership import errors as ownership
+from enrollment.sealing import SealError
+from ocpp_edge.errors import InvalidReplyError, OcppEdgeError, UnsupportedError
+from ocpp_edge.session import CommandTimeout, StationCallError, StationOffline
+from pki import CsrRejected, IssuanceRefused, PkiError
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://chargeline.dev/problems/"
@@ -80,6 +92,133 @@ def database_unavailable(
     return Problem(503, slug, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
+# -- the one map from domain errors to problems ----------------------------------------------
+#
+# Routers let domain errors propagate; :func:`install` registers a handler for each package's
+# root exception, and :func:`domain_problem` answers with the first entry that matches, so a
+# more specific class must stand before its base.
+
+_SIMPLE: tuple[tuple[type[Exception], int, str], ...] = (
+    (service_errors.UnknownDevice, 404, "not-found"),
+    (service_errors.IdempotencyKeyReused, 409, "idempotency-key-reused"),
+    (service_errors.MacPoolEmpty, 409, "mac-pool-exhausted"),
+    (service_errors.FamilyExists, 409, "family-exists"),
+    (service_errors.FamilyInUse, 409, "family-in-use"),
+    (service_errors.MacRangeOverlap, 409, "mac-range-overlap"),
+    (service_errors.LabelsUnavailable, 409, "labels-unavailable"),
+    (service_errors.UnknownFamily, 422, "unknown-family"),
+    (enrollment_errors.InvalidMacRange, 422, "invalid-mac-range"),
+    (enrollment_errors.InvalidSerial, 422, "invalid-serial"),
+    (enrollment_errors.MetadataRefused, 422, "invalid-metadata"),
+    (SealError, 500, "sealed-codes-unreadable"),
+    (ownership.WrongCodes, 403, "pairing-refused"),
+    (accounts.NotVerified, 403, "email-not-verified"),
+    (ownership.NotAllowed, 403, "forbidden"),
+    (charging_errors.NotAllowed, 403, "forbidden"),
+    (ownership.NotVisible, 404, "not-found"),
+    (charging_errors.NotVisible, 404, "not-found"),
+    (accounts.UnknownAccount, 404, "not-found"),
+    (charging_errors.StationExists, 409, "station-exists"),
+    (AlreadyRevoked, 409, "already-revoked"),
+    (UnknownCertificate, 404, "not-found"),
+    (CANotInitialized, 503, "ca-not-initialized"),
+    (StationOffline, 409, "station-offline"),
+    (CommandTimeout, 504, "station-timeout"),
+    (UnsupportedError, 422, "command-not-expressible"),
+    (InvalidReplyError, 422, "command-not-expressible"),
+)
+
+
+def _transition(exc: enrollment_errors.InvalidTransition) -> Problem:
+    return Problem(
+        409,
+        "invalid-transition",
+        str(exc),
+        current_state=exc.current.value,
+        requested_state=exc.requested.value,
+    )
+
+
+def _registration(exc: service_errors.RegistrationConflict) -> Problem:
+    differences = [asdict(difference) for difference in exc.differences]
+    return Problem(409, "registration-conflict", str(exc), differences=differences)
+
+
+def _token(exc: ownership.TokenRefused | accounts.TokenRefused) -> Problem:
+    status = 404 if exc.reason == "unknown" else 410
+    return Problem(status, f"{exc.what.replace(' ', '-')}-{exc.reason}", str(exc))
+
+
+def _station_field(exc: Exception) -> Problem:
+    field = "id" if isinstance(exc, charging_errors.InvalidStationId) else "password"
+    return Problem(
+        422, "validation-error", str(exc), errors=[{"field": field, "message": str(exc)}]
+    )
+
+
+_SHAPED: tuple[tuple[type[Any], Callable[[Any], Problem]], ...] = (
+    (enrollment_errors.InvalidTransition, _transition),
+    (service_errors.RegistrationConflict, _registration),
+    (
+        enrollment_errors.CsvImportError,
+        lambda exc: Problem(422, "csv-refused", exc.detail, reason=exc.reason.value),
+    ),
+    (ownership.TokenRefused, _token),
+    (accounts.TokenRefused, _token),
+    (
+        ownership.LockedOut,
+        lambda exc: Problem(
+            429, "too-many-attempts", str(exc), headers={"Retry-After": str(exc.retry_after)}
+        ),
+    ),
+    (ownership.Conflict, lambda exc: Problem(409, exc.slug, str(exc), **exc.extensions)),
+    (charging_errors.Conflict, lambda exc: Problem(409, exc.slug, str(exc), **exc.extensions)),
+    (ownership.BadInput, lambda exc: Problem(422, exc.slug, str(exc), **exc.extensions)),
+    (accounts.BadInput, lambda exc: Problem(422, exc.slug, str(exc), **exc.extensions)),
+    (charging_errors.InvalidStationId, _station_field),
+    (charging_errors.InvalidStationPassword, _station_field),
+    (charging_errors.UnknownStation, lambda _exc: not_found("station")),
+    (
+        StationCallError,
+        lambda exc: Problem(502, "station-error", str(exc), ocpp_error_code=exc.code),
+    ),
+    (
+        CsrRejected,
+        lambda exc: Problem(422, "csr-rejected", f"CSR rejected: {exc.reason}", reason=exc.reason),
+    ),
+    (IssuanceRefused, lambda exc: Problem(422, "issuance-refused", exc.reason)),
+    (
+        AccountError,
+        lambda exc: Problem(409 if "exists" in str(exc) else 422, "account-refused", str(exc)),
+    ),
+    (accounts.AccountLinkError, lambda exc: Problem(422, "account-refused", str(exc))),
+    (enrollment_errors.EnrollmentError, lambda exc: Problem(422, "enrollment-refused", str(exc))),
+    (PkiError, lambda exc: Problem(500, "pki-error", str(exc))),
+)
+
+DOMAIN_ROOTS: tuple[type[Exception], ...] = (
+    enrollment_errors.EnrollmentError,
+    charging_errors.ChargingError,
+    OcppEdgeError,
+    PkiError,
+    CAError,
+    AccountError,
+    accounts.AccountLinkError,
+    SealError,
+)
+
+
+def domain_problem(exc: Exception) -> Problem | None:
+    """The problem+json for a domain error, or None for one the map does not know."""
+    for exc_type, status, slug in _SIMPLE:
+        if isinstance(exc, exc_type):
+            return Problem(status, slug, str(exc))
+    for shaped_type, shape in _SHAPED:
+        if isinstance(exc, shaped_type):
+            return shape(exc)
+    return None
+
+
 ErrorMapper = Callable[[Exception], Problem]
 
 
@@ -114,7 +253,10 @@ def install(app: FastAPI, mappers: Sequence[tuple[type[Exception], ErrorMapper]]
         for exc_type, mapper in mappers:
             if isinstance(exc, exc_type):
                 return problem_response(mapper(exc), request.url.path)
-        raise exc
+        problem = domain_problem(exc)
+        if problem is None:
+            raise exc
+        return problem_response(problem, request.url.path)
 
     async def on_database(request: Request, exc: Exception) -> JSONResponse:
         if not is_database_outage(exc):
@@ -126,5 +268,5 @@ def install(app: FastAPI, mappers: Sequence[tuple[type[Exception], ErrorMapper]]
         app.add_exception_handler(database_error, on_database)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
-    for exc_type, _ in mappers:
+    for exc_type in (*DOMAIN_ROOTS, *(exc_type for exc_type, _ in mappers)):
         app.add_exception_handler(exc_type, on_domain)

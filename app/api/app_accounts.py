@@ -15,7 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import audit
-from app.api.app_common import AppUser, MailerDep, link, owner_errors, send_later
+from app.api.app_common import AppUser, MailerDep, link, send_later
 from app.deps import NowDep, PlatformDep, SessionDep, client_address
 from app.identity import accounts
 from app.identity.tables import User
@@ -93,8 +93,7 @@ def sign_up(
     now: NowDep,
 ) -> dict[str, Any]:
     actor = audit.Actor(f"signup:{body.email[:100]}")
-    with owner_errors():
-        result = accounts.sign_up(session, body.email, body.password, actor=actor, now=now)
+    result = accounts.sign_up(session, body.email, body.password, actor=actor, now=now)
     session.commit()
     if _may_mail(platform, request, result.email, now):
         background.add_task(send_later, mailer, _verification_mail(platform, result))
@@ -103,8 +102,7 @@ def sign_up(
 
 @router.post("/verify-email", summary="Verify an e-mail address with the mailed token")
 def verify_email(body: TokenBody, session: SessionDep, now: NowDep) -> dict[str, Any]:
-    with owner_errors():
-        user = accounts.verify_email(session, body.token, actor=audit.Actor("verify-link"), now=now)
+    user = accounts.verify_email(session, body.token, actor=audit.Actor("verify-link"), now=now)
     return {"email": user.email, "email_verified": True}
 
 
@@ -139,8 +137,7 @@ def request_reset(
     now: NowDep,
 ) -> dict[str, Any]:
     actor = audit.Actor("reset-request")
-    with owner_errors():
-        result = accounts.request_reset(session, body.email, actor=actor, now=now)
+    result = accounts.request_reset(session, body.email, actor=actor, now=now)
     session.commit()
     if (
         result is not None
@@ -163,10 +160,9 @@ def request_reset(
     "/password-reset/confirm", status_code=204, summary="Set a new password with the mailed token"
 )
 def confirm_reset(body: ResetConfirmBody, session: SessionDep, now: NowDep) -> Response:
-    with owner_errors():
-        accounts.confirm_reset(
-            session, body.token, body.password, actor=audit.Actor("reset-link"), now=now
-        )
+    accounts.confirm_reset(
+        session, body.token, body.password, actor=audit.Actor("reset-link"), now=now
+    )
     return Response(status_code=204)
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app import audit
-from app.api.app_common import AppUser, owner_errors
+from app.api.app_common import AppUser
 from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
 from app.identity import accounts
 from app.ownership import MEMBERSHIPS
@@ -65,23 +65,22 @@ async def register_card(
     now: NowDep,
 ) -> CardPublic:
     def record() -> tuple[cards.Card, list[str]]:
-        with owner_errors():
-            if body.type not in CARD_TYPES:
-                raise Problem(
-                    422, "invalid-card-type", f"cards are one of {[t.value for t in CARD_TYPES]}"
-                )
-            accounts.require_verified(session, user.subject)
-            card, changed = cards.register(
-                session,
-                MEMBERSHIPS,
-                registrar_id=user.subject,
-                value=body.id_token,
-                token_type=body.type.value,
-                holder_id=body.holder_user_id,
-                audit=audit.record,
-                actor=actor,
-                now=now,
+        if body.type not in CARD_TYPES:
+            raise Problem(
+                422, "invalid-card-type", f"cards are one of {[t.value for t in CARD_TYPES]}"
             )
+        accounts.require_verified(session, user.subject)
+        card, changed = cards.register(
+            session,
+            MEMBERSHIPS,
+            registrar_id=user.subject,
+            value=body.id_token,
+            token_type=body.type.value,
+            holder_id=body.holder_user_id,
+            audit=audit.record,
+            actor=actor,
+            now=now,
+        )
         session.commit()
         return card, changed
 
@@ -106,15 +105,14 @@ async def remove_card(
     actor: ActorDep,
 ) -> Response:
     def record() -> list[str]:
-        with owner_errors():
-            changed = cards.remove(
-                session,
-                MEMBERSHIPS,
-                caller_id=user.subject,
-                value=id_token,
-                audit=audit.record,
-                actor=actor,
-            )
+        changed = cards.remove(
+            session,
+            MEMBERSHIPS,
+            caller_id=user.subject,
+            value=id_token,
+            audit=audit.record,
+            actor=actor,
+        )
         session.commit()
         return changed
 

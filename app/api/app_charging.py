@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
-from app.api.app_common import AppUser, owner_errors
+from app.api.app_common import AppUser
 from app.api.bounds import PositiveInt32
 from app.api.commands import CommandAnswer, dispatch, start_charging
 from app.api.pagination import PageQuery, paginate
@@ -90,12 +90,9 @@ async def start(
     body: StartBody | None = Body(default=None),  # noqa: B008
 ) -> CommandAnswer:
     def check() -> tuple[str, str]:
-        with owner_errors():
-            found = access.require_permission(
-                session, serial, user.subject, Permission.START_CHARGING
-            )
-            accounts.require_verified(session, user.subject)
-            token = sessions.app_token(session, user.subject)
+        found = access.require_permission(session, serial, user.subject, Permission.START_CHARGING)
+        accounts.require_verified(session, user.subject)
+        token = sessions.app_token(session, user.subject)
         session.commit()
         return found.station_serial, token
 
@@ -120,15 +117,14 @@ async def stop(
     actor: ActorDep,
 ) -> CommandAnswer:
     def check() -> Transaction:
-        with owner_errors():
-            tx = sessions.visible_transaction(session, MEMBERSHIPS, user.subject, transaction_id)
-            found = access.require_member(session, tx.station_id, user.subject)
-            may_stop = has_permission(Role(found.role), Permission.STOP_ANY_CHARGING) or (
-                sessions.is_own(session, user.subject, tx)
-                and has_permission(Role(found.role), Permission.STOP_OWN_CHARGING)
-            )
-            if not may_stop:
-                raise NotAllowed()
+        tx = sessions.visible_transaction(session, MEMBERSHIPS, user.subject, transaction_id)
+        found = access.require_member(session, tx.station_id, user.subject)
+        may_stop = has_permission(Role(found.role), Permission.STOP_ANY_CHARGING) or (
+            sessions.is_own(session, user.subject, tx)
+            and has_permission(Role(found.role), Permission.STOP_OWN_CHARGING)
+        )
+        if not may_stop:
+            raise NotAllowed()
         return tx
 
     # The database may make us wait (SQLite's writer lock): not on the event loop.
@@ -166,8 +162,7 @@ def list_sessions(
 def get_session(
     transaction_id: PositiveInt32, user: AppUser, session: SessionDep
 ) -> dict[str, Any]:
-    with owner_errors():
-        tx = sessions.visible_transaction(session, MEMBERSHIPS, user.subject, transaction_id)
+    tx = sessions.visible_transaction(session, MEMBERSHIPS, user.subject, transaction_id)
     shown = sessions.detail(session, tx)
     body = _public(tx, shown.energy_wh, sessions.is_own(session, user.subject, tx)).model_dump(
         mode="json"
@@ -191,18 +186,17 @@ async def issue_certificate(
     now: NowDep,
 ) -> dict[str, Any]:
     def record() -> tuple[IssuedCertificate, list[str]]:
-        with owner_errors():
-            accounts.require_verified(session, user.subject)
-            issued, serials = certificates.issue(
-                session,
-                UserCertificates(platform.ca),
-                body.csr,
-                user_id=user.subject,
-                stations=body.stations,
-                validity=timedelta(hours=body.validity_hours),
-                actor=actor,
-                now=now,
-            )
+        accounts.require_verified(session, user.subject)
+        issued, serials = certificates.issue(
+            session,
+            UserCertificates(platform.ca),
+            body.csr,
+            user_id=user.subject,
+            stations=body.stations,
+            validity=timedelta(hours=body.validity_hours),
+            actor=actor,
+            now=now,
+        )
         session.commit()
         return issued, serials
 

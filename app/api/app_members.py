@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app import audit
-from app.api.app_common import AppUser, MailerDep, link, owner_errors, send_later
+from app.api.app_common import AppUser, MailerDep, link, send_later
 from app.api.app_stations import station_public
 from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
 from app.identity import accounts
@@ -71,20 +71,17 @@ def invite(
     mailer: MailerDep,
     background: BackgroundTasks,
 ) -> InvitationPublic:
-    with owner_errors():
-        inviter = access.require_permission(
-            session, serial, user.subject, Permission.INVITE_MEMBERS
-        )
-        accounts.require_verified(session, user.subject)
-        token, row = members.invite(
-            session,
-            inviter,
-            accounts.normalise_email(body.email),
-            body.role,
-            audit=audit.record,
-            actor=actor,
-            now=now,
-        )
+    inviter = access.require_permission(session, serial, user.subject, Permission.INVITE_MEMBERS)
+    accounts.require_verified(session, user.subject)
+    token, row = members.invite(
+        session,
+        inviter,
+        accounts.normalise_email(body.email),
+        body.role,
+        audit=audit.record,
+        actor=actor,
+        now=now,
+    )
     session.commit()
     assert row.id is not None
     role_text = "a co-owner" if row.role == Role.CO_OWNER.value else "a guest"
@@ -118,22 +115,20 @@ def accept(
     actor: ActorDep,
     now: NowDep,
 ) -> Any:
-    with owner_errors():
-        row = session.get(User, user.subject)
-        if row is None:
-            raise accounts.UnknownAccount()
-        joined = members.accept(
-            session, body.token, row.id, row.email, audit=audit.record, actor=actor, now=now
-        )
-        accounts.mark_verified(session, row)
+    row = session.get(User, user.subject)
+    if row is None:
+        raise accounts.UnknownAccount()
+    joined = members.accept(
+        session, body.token, row.id, row.email, audit=audit.record, actor=actor, now=now
+    )
+    accounts.mark_verified(session, row)
     platform.events.invalidate(user.subject)
     return station_public(session, joined.station_serial, joined.role).model_dump(by_alias=True)
 
 
 @router.get("/stations/{serial}/members", summary="Members of the station")
 def list_members(serial: str, user: AppUser, session: SessionDep) -> dict[str, Any]:
-    with owner_errors():
-        found = access.require_permission(session, serial, user.subject, Permission.INVITE_MEMBERS)
+    found = access.require_permission(session, serial, user.subject, Permission.INVITE_MEMBERS)
     items = [
         MemberPublic(user_id=m.user_id, email=m.email, role=m.role, since=m.since)
         for m in members.members(session, found.station_serial)
@@ -156,22 +151,21 @@ async def remove_member(
     now: NowDep,
 ) -> Response:
     def record() -> str:
-        with owner_errors():
-            remover = access.require_member(session, serial, user.subject)
-            if user_id != user.subject:
-                remover = access.require_permission(
-                    session, serial, user.subject, Permission.REMOVE_MEMBERS
-                )
-            members.remove(
-                session,
-                remover,
-                user_id,
-                issuer=UserCertificates(platform.ca),
-                withdraw_cards=cards.cut_off,
-                audit=audit.record,
-                actor=actor,
-                now=now,
+        remover = access.require_member(session, serial, user.subject)
+        if user_id != user.subject:
+            remover = access.require_permission(
+                session, serial, user.subject, Permission.REMOVE_MEMBERS
             )
+        members.remove(
+            session,
+            remover,
+            user_id,
+            issuer=UserCertificates(platform.ca),
+            withdraw_cards=cards.cut_off,
+            audit=audit.record,
+            actor=actor,
+            now=now,
+        )
         session.commit()
         return remover.station_serial
 

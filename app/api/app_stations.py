@@ -19,7 +19,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import audit
-from app.api.app_common import AppUser, owner_errors, pepper
+from app.api.app_common import AppUser, pepper
 from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
 from app.identity import accounts
 from app.ownership import PAIRING_GATE, UserCertificates
@@ -99,20 +99,19 @@ def pair(
     now: NowDep,
     response: Response,
 ) -> StationPublic:
-    with owner_errors():
-        accounts.require_verified(session, user.subject)
-        paired = pairing.pair(
-            session,
-            body.device_label,
-            body.packaging_label,
-            user_id=user.subject,
-            pepper=pepper(platform),
-            gate=PAIRING_GATE,
-            audit=audit.record,
-            actor=actor,
-            now=now,
-            serial=body.serial,
-        )
+    accounts.require_verified(session, user.subject)
+    paired = pairing.pair(
+        session,
+        body.device_label,
+        body.packaging_label,
+        user_id=user.subject,
+        pepper=pepper(platform),
+        gate=PAIRING_GATE,
+        audit=audit.record,
+        actor=actor,
+        now=now,
+        serial=body.serial,
+    )
     platform.events.invalidate(user.subject)
     response.headers["Location"] = f"/api/v1/app/stations/{paired.serial}"
     return station_public(session, paired.serial, paired.role.value)
@@ -134,8 +133,7 @@ def list_stations(user: AppUser, session: SessionDep) -> dict[str, Any]:
 
 @router.get("/stations/{serial}", summary="One station", response_model_by_alias=True)
 def get_station(serial: str, user: AppUser, session: SessionDep) -> StationPublic:
-    with owner_errors():
-        found = access.require_member(session, serial, user.subject)
+    found = access.require_member(session, serial, user.subject)
     return station_public(session, found.station_serial, found.role)
 
 
@@ -179,16 +177,15 @@ async def unpair(
     now: NowDep,
 ) -> Response:
     def check() -> str:
-        with owner_errors():
-            if "admin" in user.roles:
-                canonical = access.canonical_serial(serial)
-                device = session.get(DeviceRow, canonical)
-                if device is None or device.state != DeviceState.PAIRED.value:
-                    raise NotVisible("paired station")
-            else:
-                canonical = access.require_permission(
-                    session, serial, user.subject, Permission.UNPAIR
-                ).station_serial
+        if "admin" in user.roles:
+            canonical = access.canonical_serial(serial)
+            device = session.get(DeviceRow, canonical)
+            if device is None or device.state != DeviceState.PAIRED.value:
+                raise NotVisible("paired station")
+        else:
+            canonical = access.require_permission(
+                session, serial, user.subject, Permission.UNPAIR
+            ).station_serial
         return canonical
 
     canonical = await run_in_threadpool(check)

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app import audit
-from app.api.factory import LinePrincipal, domain_errors, secret_keys
+from app.api.factory import LinePrincipal, secret_keys
 from app.clock import utcnow
 from app.deps import ActorDep, PlatformDep
 from app.problems import Problem
@@ -75,8 +75,7 @@ async def import_devices(
     request: Request, platform: PlatformDep, _line: LinePrincipal, actor: ActorDep
 ) -> ImportResult:
     data = await _file_bytes(request)
-    with domain_errors():
-        parsed = parse_factory_csv(data, max_bytes=platform.settings.max_body_bytes)
+    parsed = parse_factory_csv(data, max_bytes=platform.settings.max_body_bytes)
     keys = secret_keys(platform.settings)
 
     def run() -> bulk_import.ImportResult:

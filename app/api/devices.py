@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, col, select
 
 from app import audit
-from app.api.factory import KeysDep, LinePrincipal, domain_errors
+from app.api.factory import KeysDep, LinePrincipal
 from app.api.pagination import Page, PageQuery, paginate
 from app.clock import as_utc
 from app.deps import ActorDep, AdminPrincipal, NowDep, SessionDep
@@ -124,8 +124,7 @@ def family_names(session: Session) -> dict[int, str]:
 
 
 def _serial(text: str) -> str:
-    with domain_errors():
-        return parse_serial(text)
+    return parse_serial(text)
 
 
 @router.post(
@@ -149,16 +148,15 @@ def register_device(
     device is durable, nothing left can fail and lose them (a retry answers 200 without
     codes). Should the commit fail instead, nothing was registered and a retry starts over."""
     registration = Registration(_serial(body.serial), body.family, body.lot, body.metadata)
-    with domain_errors():
-        registered = service.register_device(
-            session,
-            registration,
-            keys=keys,
-            actor=actor,
-            now=now,
-            audit=audit.record,
-            idempotency_key=idempotency_key,
-        )
+    registered = service.register_device(
+        session,
+        registration,
+        keys=keys,
+        actor=actor,
+        now=now,
+        audit=audit.record,
+        idempotency_key=idempotency_key,
+    )
     public = DevicePublic.of(registered.device, registered.family.name)
     codes = registered.codes
     answer = DeviceRegistered(
@@ -211,8 +209,7 @@ def _public(session: Session, device: DeviceRow) -> DevicePublic:
 
 @router.get("/devices/{serial}", summary="One device", response_model_by_alias=True)
 def get_device(serial: str, session: SessionDep, _line: LinePrincipal) -> DevicePublic:
-    with domain_errors():
-        return _public(session, repository.get_device(session, parse_serial(serial)))
+    return _public(session, repository.get_device(session, parse_serial(serial)))
 
 
 @router.post(
@@ -223,10 +220,9 @@ def get_device(serial: str, session: SessionDep, _line: LinePrincipal) -> Device
 def release_device(
     serial: str, session: SessionDep, _line: LinePrincipal, actor: ActorDep, now: NowDep
 ) -> DevicePublic:
-    with domain_errors():
-        device, _ = service.release_device(
-            session, parse_serial(serial), actor=actor, now=now, audit=audit.record
-        )
+    device, _ = service.release_device(
+        session, parse_serial(serial), actor=actor, now=now, audit=audit.record
+    )
     return _public(session, device)
 
 
@@ -249,8 +245,7 @@ class LotRelease(BaseModel):
 def release_lot(
     lot: str, session: SessionDep, _line: LinePrincipal, actor: ActorDep, now: NowDep
 ) -> LotRelease:
-    with domain_errors():
-        results = service.release_lot(session, lot, actor=actor, now=now, audit=audit.record)
+    results = service.release_lot(session, lot, actor=actor, now=now, audit=audit.record)
     outcomes = [result.outcome for result in results]
     return LotRelease(
         lot=lot,
@@ -282,13 +277,12 @@ def decommission_device(
     now: NowDep,
     body: Decommission | None = None,
 ) -> DevicePublic:
-    with domain_errors():
-        device = service.decommission(
-            session,
-            parse_serial(serial),
-            actor=actor,
-            now=now,
-            audit=audit.record,
-            reason=body.reason if body else "",
-        )
+    device = service.decommission(
+        session,
+        parse_serial(serial),
+        actor=actor,
+        now=now,
+        audit=audit.record,
+        reason=body.reason if body else "",
+    )
     return _public(session, device)

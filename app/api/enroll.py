@@ -14,15 +14,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import audit
-from app.api.factory import LinePrincipal, domain_errors
-from app.ca import CANotInitialized
+from app.api.factory import LinePrincipal
 from app.clock import as_utc
 from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
 from app.edge import station_passwords
-from app.problems import Problem
 from enrollment import factory
 from enrollment.lifecycle import DeviceState
-from pki import CsrRejected
 
 router = APIRouter(prefix="/api/v1", tags=["factory line"])
 
@@ -65,24 +62,16 @@ def enroll_device(
     actor: ActorDep,
     now: NowDep,
 ) -> Enrolled:
-    try:
-        with domain_errors():
-            enrolled = factory.enroll_device(
-                session,
-                serial,
-                body.csr,
-                issuer=platform.ca,
-                passwords=station_passwords(),
-                actor=actor,
-                now=now,
-                audit=audit.record,
-            )
-    except CsrRejected as exc:
-        raise Problem(
-            422, "csr-rejected", f"CSR rejected: {exc.reason}", reason=exc.reason
-        ) from exc
-    except CANotInitialized as exc:
-        raise Problem(503, "ca-not-initialized", str(exc)) from exc
+    enrolled = factory.enroll_device(
+        session,
+        serial,
+        body.csr,
+        issuer=platform.ca,
+        passwords=station_passwords(),
+        actor=actor,
+        now=now,
+        audit=audit.record,
+    )
     session.commit()  # the password is shown once: only after it is durable
     issued, settings = enrolled.certificate, platform.settings
     endpoints = factory.ocpp_endpoints(

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from app import audit
-from app.api.factory import domain_errors
 from app.api.pagination import Page, PageQuery, paginate
 from app.deps import ActorDep, AdminPrincipal, SessionDep
 from app.problems import not_found
@@ -95,8 +94,7 @@ def list_families(
 def create_family(
     body: FamilyCreate, session: SessionDep, _admin: AdminPrincipal, actor: ActorDep
 ) -> FamilyPublic:
-    with domain_errors():
-        family = repository.add_family(session, **body.model_dump())
+    family = repository.add_family(session, **body.model_dump())
     audit.record(session, actor, "family.create", object_type="family", object_id=family.name)
     return FamilyPublic.of(family)
 
@@ -126,8 +124,7 @@ def delete_family(
     name: str, session: SessionDep, _admin: AdminPrincipal, actor: ActorDep
 ) -> Response:
     _family(session, name)
-    with domain_errors():
-        repository.delete_family(session, name)
+    repository.delete_family(session, name)
     audit.record(session, actor, "family.delete", object_type="family", object_id=name)
     return Response(status_code=204)
 
@@ -186,8 +183,7 @@ def list_mac_ranges(session: SessionDep, _admin: AdminPrincipal) -> MacPool:
 def add_mac_range(
     body: MacRangeCreate, session: SessionDep, _admin: AdminPrincipal, actor: ActorDep
 ) -> MacRangePublic:
-    with domain_errors():
-        row = repository.add_mac_range(session, MacRange.parse(body.range))
+    row = repository.add_mac_range(session, MacRange.parse(body.range))
     audit.record(
         session,
         actor,

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.api.bounds import NonNegativeInt32
-from app.api.factory import KeysDep, LinePrincipal, domain_errors
+from app.api.factory import KeysDep, LinePrincipal
 from app.deps import SessionDep
 from app.problems import Problem, not_found
 from enrollment import repository, service
@@ -39,9 +39,8 @@ def device_label(
     kind_name, _, extension = name.partition(".")
     if kind_name not in _KINDS or extension not in ("png", "svg"):
         raise not_found(f"label {name!r}")
-    with domain_errors():
-        device = repository.get_device(session, parse_serial(serial))
-        codes = service.label_codes(device, keys=keys)
+    device = repository.get_device(session, parse_serial(serial))
+    codes = service.label_codes(device, keys=keys)
     kind = _KINDS[kind_name]
     label = Label(
         kind=kind,
@@ -69,8 +68,7 @@ def lot_sheet(
     offset: Annotated[NonNegativeInt32, Query()] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_SHEET_DEVICES)] = MAX_SHEET_DEVICES,
 ) -> Response:
-    with domain_errors():
-        devices = repository.lot_devices(session, lot)[offset : offset + limit]
+    devices = repository.lot_devices(session, lot)[offset : offset + limit]
     labels: list[Label] = []
     skipped = 0
     for device in devices:

@@ -26,11 +26,8 @@ from sqlmodel import Session, col, select
 from app.api.commands import CommandAnswer, dispatch
 from app.api.pagination import Page, PageQuery, paginate
 from app.ca import (
-    AlreadyRevoked,
-    CANotInitialized,
     CertificateAuthority,
     IssuedCertificate,
-    UnknownCertificate,
 )
 from app.ca.keys import normalise_serial
 from app.ca.tables import CertificateStatus, IssuedCertificateRow
@@ -43,7 +40,7 @@ from charging.commands import (
     DeleteCertificate,
     GetInstalledCertificateIds,
 )
-from pki import CARole, CsrRejected, IssuanceRefused, PkiError, RevocationReason
+from pki import CARole, RevocationReason
 
 router = APIRouter(tags=["pki"])
 
@@ -52,20 +49,8 @@ PEM = "application/x-pem-file"
 MAX_OCSP_REQUEST = 4096
 
 
-def _ca_problem(exc: Exception) -> Problem:
-    if isinstance(exc, CANotInitialized):
-        return Problem(503, "ca-not-initialized", str(exc))
-    if isinstance(exc, CsrRejected):
-        return Problem(422, "csr-rejected", f"CSR rejected: {exc.reason}", reason=exc.reason)
-    if isinstance(exc, IssuanceRefused):
-        return Problem(422, "issuance-refused", exc.reason)
-    if isinstance(exc, UnknownCertificate):
-        return Problem(404, "not-found", str(exc))
-    if isinstance(exc, AlreadyRevoked):
-        return Problem(409, "already-revoked", str(exc))
-    if isinstance(exc, ValueError):
-        return Problem(422, "invalid-serial", str(exc))
-    return Problem(500, "pki-error", str(exc))
+def _invalid_serial(exc: ValueError) -> Problem:
+    return Problem(422, "invalid-serial", str(exc))
 
 
 def _role(text: str) -> CARole:
@@ -81,18 +66,12 @@ def _role(text: str) -> CARole:
 @router.get("/pki/crl/{role}.crl", summary="A CA's current CRL (DER)")
 async def crl(role: str, platform: PlatformDep) -> Response:
     ca_role = _role(role)
-    try:
-        der = await run_in_threadpool(platform.ca.crl_der, ca_role)
-    except CANotInitialized as exc:
-        raise _ca_problem(exc) from exc
+    der = await run_in_threadpool(platform.ca.crl_der, ca_role)
     return Response(der, media_type="application/pkix-crl", headers={"Cache-Control": "max-age=60"})
 
 
 def _ocsp(ca: CertificateAuthority, request_der: bytes) -> Response:
-    try:
-        answer = ca.ocsp_response(request_der)
-    except CANotInitialized as exc:
-        raise _ca_problem(exc) from exc
+    answer = ca.ocsp_response(request_der)
     return Response(answer, media_type="application/ocsp-response")
 
 
@@ -131,10 +110,7 @@ class CAPublic(BaseModel):
 
 @router.get("/api/v1/cas", summary="The platform's CAs (admin)", response_model_by_alias=True)
 def list_cas(platform: PlatformDep, _admin: AdminPrincipal) -> list[CAPublic]:
-    try:
-        authorities = [platform.ca.authority(role) for role in CARole]
-    except CANotInitialized as exc:
-        raise _ca_problem(exc) from exc
+    authorities = [platform.ca.authority(role) for role in CARole]
     return [
         CAPublic(
             role=ca.role.value,
@@ -152,10 +128,7 @@ def list_cas(platform: PlatformDep, _admin: AdminPrincipal) -> list[CAPublic]:
 
 @router.get("/api/v1/cas/{role}/chain.pem", summary="A CA's chain up to its root (admin, PEM)")
 def ca_chain(role: str, platform: PlatformDep, _admin: AdminPrincipal) -> Response:
-    try:
-        return Response(platform.ca.chain_pem(_role(role)), media_type=PEM)
-    except CANotInitialized as exc:
-        raise _ca_problem(exc) from exc
+    return Response(platform.ca.chain_pem(_role(role)), media_type=PEM)
 
 
 # -- certificates ----------------------------------------------------------------------------
@@ -212,29 +185,26 @@ def issue(
     now: NowDep,
     _issuer: IssuerPrincipal,
 ) -> IssuedPublic:
-    try:
-        if body.station_id is not None and body.user_id is None and body.station_ids is None:
-            issued = platform.ca.issue_station_certificate(
-                session, body.csr, station_id=body.station_id, actor=actor, now=now
-            )
-        elif body.user_id is not None and body.station_ids is not None and not body.station_id:
-            issued = platform.ca.issue_user_certificate(
-                session,
-                body.csr,
-                user_id=body.user_id,
-                station_ids=body.station_ids,
-                validity=timedelta(hours=body.validity_hours),
-                actor=actor,
-                now=now,
-            )
-        else:
-            raise Problem(
-                422,
-                "validation-error",
-                "give either station_id, or user_id with station_ids",
-            )
-    except (PkiError, CANotInitialized) as exc:
-        raise _ca_problem(exc) from exc
+    if body.station_id is not None and body.user_id is None and body.station_ids is None:
+        issued = platform.ca.issue_station_certificate(
+            session, body.csr, station_id=body.station_id, actor=actor, now=now
+        )
+    elif body.user_id is not None and body.station_ids is not None and not body.station_id:
+        issued = platform.ca.issue_user_certificate(
+            session,
+            body.csr,
+            user_id=body.user_id,
+            station_ids=body.station_ids,
+            validity=timedelta(hours=body.validity_hours),
+            actor=actor,
+            now=now,
+        )
+    else:
+        raise Problem(
+            422,
+            "validation-error",
+            "give either station_id, or user_id with station_ids",
+        )
     return IssuedPublic.of(issued)
 
 
@@ -298,7 +268,7 @@ def list_certificates(
         try:
             query = query.where(IssuedCertificateRow.serial_hex == normalise_serial(serial))
         except ValueError as exc:
-            raise _ca_problem(exc) from exc
+            raise _invalid_serial(exc) from exc
     rows, total, links = paginate(session, query, page, request)
     return Page(
         items=[CertificatePublic.of(row) for row in rows],
@@ -313,7 +283,7 @@ def _find(ca: CertificateAuthority, session: Session, serial: str) -> IssuedCert
     try:
         row = ca.find(session, serial)
     except ValueError as exc:
-        raise _ca_problem(exc) from exc
+        raise _invalid_serial(exc) from exc
     if row is None:
         raise not_found("certificate")
     return row
@@ -352,8 +322,8 @@ async def revoke(
         with Session(platform.engine, expire_on_commit=False) as session:
             try:
                 platform.ca.revoke(session, serial, body.reason, actor=actor, now=now)
-            except (ValueError, UnknownCertificate, AlreadyRevoked) as exc:
-                raise _ca_problem(exc) from exc
+            except ValueError as exc:
+                raise _invalid_serial(exc) from exc
             session.commit()
             return _find(platform.ca, session, serial)
 

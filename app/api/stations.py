@@ -15,9 +15,8 @@ from app.api.pagination import Page, PageQuery, paginate
 from app.api.transactions import as_utc
 from app.deps import ActorDep, AdminPrincipal, NowDep, PlatformDep, SessionDep
 from app.edge import handshake_throttle
-from app.problems import Problem, not_found
+from app.problems import not_found
 from charging import registry
-from charging.errors import InvalidStationId, InvalidStationPassword, StationExists, UnknownStation
 from charging.passwords import MAX_LENGTH, MIN_LENGTH, StationPasswords
 from charging.tables import Connector, SecurityEventRow, Station
 
@@ -105,22 +104,14 @@ class SecurityEventPublic(BaseModel):
 def create_station(
     body: StationCreate, session: SessionDep, _admin: AdminPrincipal, actor: ActorDep, now: NowDep
 ) -> StationDetail:
-    try:
-        station = registry.add_station(
-            session,
-            body.id,
-            body.password,
-            passwords=station_passwords(),
-            now=now,
-            profile=body.security_profile,
-        )
-    except StationExists as exc:
-        raise Problem(409, "station-exists", str(exc)) from exc
-    except (InvalidStationId, InvalidStationPassword) as exc:
-        field = "id" if isinstance(exc, InvalidStationId) else "password"
-        raise Problem(
-            422, "validation-error", str(exc), errors=[{"field": field, "message": str(exc)}]
-        ) from exc
+    station = registry.add_station(
+        session,
+        body.id,
+        body.password,
+        passwords=station_passwords(),
+        now=now,
+        profile=body.security_profile,
+    )
     audit.record(
         session,
         actor,
@@ -180,11 +171,8 @@ def get_station(station_id: str, session: SessionDep, _admin: AdminPrincipal) ->
 def approve_station(
     station_id: str, session: SessionDep, _admin: AdminPrincipal, actor: ActorDep, now: NowDep
 ) -> StationDetail:
-    try:
-        was_pending = bool(getattr(session.get(Station, station_id), "pending", False))
-        station = registry.approve_station(session, station_id, now=now)
-    except UnknownStation as exc:
-        raise not_found("station") from exc
+    was_pending = bool(getattr(session.get(Station, station_id), "pending", False))
+    station = registry.approve_station(session, station_id, now=now)
     if was_pending:
         audit.record(session, actor, "station.approve", object_type="station", object_id=station.id)
     return _detail(session, station)

@@ -13,7 +13,7 @@ from app.api.pagination import Page, PageQuery, paginate
 from app.deps import ActorDep, AdminPrincipal, CurrentPrincipal, PlatformDep, SessionDep
 from app.identity import service
 from app.identity.tables import User
-from app.problems import Problem, not_found
+from app.problems import not_found
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -86,12 +86,9 @@ def list_users(
 def create_user(
     body: UserCreate, session: SessionDep, _admin: AdminPrincipal, actor: ActorDep
 ) -> UserPublic:
-    try:
-        user = service.create_user(
-            session, str(body.email), body.password, body.roles, actor=actor, verified=True
-        )
-    except service.AccountError as exc:
-        raise Problem(409 if "exists" in str(exc) else 422, "account-refused", str(exc)) from exc
+    user = service.create_user(
+        session, str(body.email), body.password, body.roles, actor=actor, verified=True
+    )
     return UserPublic.of(user)
 
 
@@ -107,10 +104,7 @@ def update_user(
     if user is None:
         raise not_found("user")
     if body.roles is not None:
-        try:
-            user.roles = " ".join(service.check_roles(body.roles))
-        except service.AccountError as exc:
-            raise Problem(422, "account-refused", str(exc)) from exc
+        user.roles = " ".join(service.check_roles(body.roles))
     if body.disabled is not None:
         user.disabled = body.disabled
     session.add(user)

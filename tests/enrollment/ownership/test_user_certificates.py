@@ -135,7 +135,7 @@ def test_a_malformed_csr_is_refused_with_the_reason(
     response = client.post("/api/v1/app/certificates", json={"csr": csr}, headers=guest)
     assert response.status_code == 422, response.text
     assert response.json()["type"].endswith("/csr-rejected")
-    assert response.json()["detail"].startswith(reason)
+    assert response.json()["detail"].startswith(f"CSR rejected: {reason}")
     assert counts(platform) == before
 
 
@@ -151,7 +151,7 @@ def test_a_csr_whose_signature_does_not_match_its_key_is_refused(
         headers=guest,
     )
     assert response.status_code == 422, response.text
-    assert response.json()["detail"] == "bad signature"
+    assert response.json()["detail"] == "CSR rejected: bad signature"
     assert counts(platform) == before
 
 
@@ -184,5 +184,5 @@ def test_a_csr_with_a_weak_or_foreign_key_is_refused_with_the_reason(
     response = client.post("/api/v1/app/certificates", json={"csr": csr_pem(key)}, headers=guest)
     assert response.status_code == 422, response.text
     assert response.json()["type"].endswith("/csr-rejected")
-    assert response.json()["detail"] == reason
+    assert response.json()["detail"] == f"CSR rejected: {reason}"
     assert counts(platform) == before
