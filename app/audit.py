@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, Text
+from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
-from app.clock import utcnow
 from app.identity.tables import utc_column
+from common.clock import utcnow
 
 
 class AuditEntry(SQLModel, table=True):
@@ -58,3 +59,29 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_apart(
+    engine: Engine,
+    actor: Actor,
+    action: str,
+    *,
+    object_type: str = "",
+    object_id: str = "",
+    outcome: str = "success",
+    **detail: Any,
+) -> None:
+    """Write one audit entry in a transaction of its own, so it survives the caller's rollback
+
+    (a refused request, a failed login: the action fails, its audit entry must stay)."""
+    with Session(engine) as session:
+        record(
+            session,
+            actor,
+            action,
+            object_type=object_type,
+            object_id=object_id,
+            outcome=outcome,
+            **detail,
+        )
+        session.commit()

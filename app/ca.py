@@ -43,8 +43,8 @@ from app.ca_revocation import (
     RevocationListener,
 )
 from app.ca_tables import CAMaterial, CertificateStatus, IssuedCertificateRow
-from app.clock import utcnow
 from app.settings import Settings
+from common.clock import utcnow
 from ocpp_edge.admission import STATION_ID
 from pki import (
     STATION,

@@ -16,7 +16,6 @@ import uvicorn
 from redis.asyncio import Redis
 
 from app import station_log
-from app.clock import utcnow
 from app.command_bus import EdgeRelay, RedisCommandBus
 from app.csr_requests import CsrRequester
 from app.edge import LocalCommandBus, PlatformGatekeeper, PlatformSink, station_passwords
@@ -32,6 +31,7 @@ from charging.commands import Command, CommandResult
 from charging.events import CertificateRequested, Event
 from charging.outcomes import Decision
 from charging.service import ChargingCore
+from common.clock import utcnow
 from ocpp_edge.server import Gateway, GatewayOptions
 
 log = logging.getLogger(__name__)

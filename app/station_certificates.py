@@ -38,7 +38,6 @@ from sqlmodel import Session, select
 from app import audit
 from app.ca import CertificateAuthority, IssuedCertificate
 from app.ca_tables import CertificateStatus, IssuedCertificateRow
-from app.clock import as_utc, utcnow
 from app.profile_upgrade import (
     NETWORK_PRIORITY,
     NETWORK_PROFILE_VERSIONS,
@@ -65,6 +64,7 @@ from charging.commands import (
 from charging.events import CertificateRequested, CertificateSigningUse
 from charging.outcomes import CertificateSigningDecision
 from charging.tables import Station
+from common.clock import as_utc, utcnow
 from pki import STATION, CARole, CsrRejected, check_csr, load_csr
 
 log = logging.getLogger(__name__)

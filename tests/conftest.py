@@ -40,12 +40,14 @@ def cheap_password_hashing() -> Iterator[None]:
     from argon2 import PasswordHasher
 
     from app.identity import secrets as password_secrets
+    from common.passwords import Argon2Passwords
 
-    production = password_secrets._hasher, password_secrets._DUMMY_HASH
-    password_secrets._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    password_secrets._DUMMY_HASH = password_secrets._hasher.hash("dummy-password")
+    production = password_secrets._passwords
+    password_secrets._passwords = Argon2Passwords(
+        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
     yield
-    password_secrets._hasher, password_secrets._DUMMY_HASH = production
+    password_secrets._passwords = production
 
 
 @pytest.fixture(scope="session")

@@ -23,9 +23,9 @@ from starlette.datastructures import UploadFile
 from app import audit
 from app.api.devices import check_lot
 from app.api.factory import LinePrincipal, domain_errors, secret_keys
-from app.clock import utcnow
 from app.deps import ActorDep, PlatformDep
 from app.problems import Problem
+from common.clock import utcnow
 from enrollment import service
 from enrollment.csv_import import ParsedImport, RowResult, RowStatus, parse_factory_csv
 from enrollment.errors import MetadataRefused

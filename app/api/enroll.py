@@ -22,13 +22,13 @@ from sqlmodel import Session
 from app import audit
 from app.api.factory import LinePrincipal, domain_errors, mark_enrolled
 from app.ca import CANotInitialized, CertificateAuthority, IssuedCertificate
-from app.clock import as_utc
 from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
 from app.edge import station_passwords
 from app.problems import Problem
 from app.settings import Settings
 from charging import registry
 from charging.tables import Station
+from common.clock import as_utc
 from enrollment import repository
 from enrollment.errors import InvalidTransition
 from enrollment.identifiers import parse_serial

@@ -27,9 +27,9 @@ from app.api.device_import import import_rows
 from app.api.factory import secret_keys
 from app.cli.common import CLI_ACTOR, add_common
 from app.cli.lists import add_device_list
-from app.clock import utcnow
 from app.migrate import upgrade
 from app.platform import Platform
+from common.clock import utcnow
 from enrollment import repository, service
 from enrollment.csv_import import Registration, parse_factory_csv
 from enrollment.errors import EnrollmentError

@@ -18,9 +18,9 @@ from sqlmodel import Session, col, select
 from app.ca import CAError
 from app.ca_tables import CertificateStatus, IssuedCertificateRow
 from app.cli.common import CLI_ACTOR, CliError, add_common
-from app.clock import utcnow
 from app.migrate import upgrade
 from app.platform import Platform
+from common.clock import utcnow
 from pki import PkiError, RevocationReason
 
 

@@ -12,12 +12,12 @@ from app import audit
 from app.cli.certificates import add_request_certificate_command
 from app.cli.common import CLI_ACTOR, CliError, add_common
 from app.cli.lists import add_station_list
-from app.clock import utcnow
 from app.edge import station_passwords
 from app.migrate import upgrade
 from app.platform import Platform
 from charging import registry
 from charging.errors import ChargingError
+from common.clock import utcnow
 
 
 def add_station_commands(subparsers: Any) -> None:

@@ -18,13 +18,13 @@ from sqlmodel import Session, col, select
 
 from app import audit
 from app.ca import AlreadyRevoked, CertificateAuthority, UnknownCertificate
-from app.clock import as_utc
 from app.identity.tables import User
 from app.owners import cards, history
 from app.owners.access import membership
 from app.owners.accounts import normalise_email
 from app.owners.errors import Conflict, NotAllowed, NotVisible, TokenRefused
 from app.owners.tables import InvitationRow, Membership, UserCertificateBinding
+from common.clock import as_utc
 from enrollment.errors import InvitationError
 from enrollment.invitations import (
     Invitation,

@@ -24,7 +24,8 @@ from app.owners import history
 from app.owners.errors import NotVisible
 from charging.energy import CurvePoint, charging_curve, energy_wh
 from charging.events import IdTokenType, MeterSample
-from charging.tables import IdTokenRow, MeterSampleRow, Transaction, as_utc
+from charging.tables import IdTokenRow, MeterSampleRow, Transaction
+from common.clock import as_utc
 from enrollment.invitations import Permission, Role, has_permission
 
 APP_TOKEN_PREFIX = "APP"

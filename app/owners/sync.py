@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, TypeVar, get_args
 
 from sqlmodel import Session, col, select
 
-from app.clock import utcnow
 from app.db import session_scope
 from app.owners import local_list
 from app.owners.events import EventHub
@@ -36,6 +35,7 @@ from charging.commands import (
 )
 from charging.events import Event, HeartbeatReceived
 from charging.outcomes import Decision
+from common.clock import utcnow
 from pki import CARole, certificate_to_pem
 
 if TYPE_CHECKING:

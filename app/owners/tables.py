@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from app.clock import utcnow
 from app.identity.tables import utc_column
+from common.clock import utcnow
 
 
 class EmailToken(SQLModel, table=True):

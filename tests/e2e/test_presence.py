@@ -18,12 +18,12 @@ from pathlib import Path
 from sqlmodel import Session
 from websockets.asyncio.client import connect
 
-from app.clock import utcnow
 from app.edge import station_passwords
 from app.platform import build_platform
 from app.roles import running_edge
 from charging import registry
 from charging.tables import Station
+from common.clock import utcnow
 from tests.conftest import TEST_SECRET, make_settings
 from tests.e2e.conftest import STATION_PASSWORD, RunningPlatform, basic
 from tests.eventually import eventually

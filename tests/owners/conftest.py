@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.clock import utcnow
 from app.main import create_app
 from app.platform import Platform, build_platform
 from app.settings import Settings
+from common.clock import utcnow
 from tests.conftest import make_settings
 from tests.owners.helpers import Inbox, smtp_port, start_smtp
 

@@ -18,7 +18,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.ca_tables import IssuedCertificateRow
-from app.clock import utcnow
 from app.identity.jwt_tokens import Principal
 from app.identity.tables import LoginFailure
 from app.main import create_app
@@ -26,6 +25,7 @@ from app.owners.tables import CardGrant, InvitationRow, Membership
 from app.platform import Platform, build_platform
 from app.settings import Settings
 from charging.tables import IdTokenRow
+from common.clock import utcnow
 from enrollment.tables import DeviceRow
 from tests.conftest import BACKENDS, PG_URL, _truncate_all, make_settings
 from tests.factories import bearer

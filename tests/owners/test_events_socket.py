@@ -11,12 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from app.clock import utcnow
 from app.identity.jwt_tokens import Principal
 from app.owners.events import message
 from app.owners.sync import runtime
 from app.platform import Platform
 from charging.events import HeartbeatReceived
+from common.clock import utcnow
 from tests.factories import PASSWORD, admin_headers, password_tokens
 from tests.owners.helpers import login, make_device, pair
 

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app import audit
-from app.clock import utcnow
 from app.owners.tables import PairingFailure
 from app.platform import Platform
+from common.clock import utcnow
 from enrollment import service
 from tests.app.test_factory_helpers import line_headers
 from tests.owners.helpers import Labels, device_state, login, make_device
