@@ -6,6 +6,7 @@ PostgreSQL named by ``CHARGELINE_TEST_DATABASE_URL`` when it is set (CI sets it)
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -126,3 +127,32 @@ def live_server(platform: Platform) -> Iterator[LiveServer]:
     """The API served by uvicorn on a free loopback port, for tests over real HTTP."""
     with LiveServer(create_app(platform=platform)) as server:
         yield server
+
+
+REDIS_URL = os.environ.get("CHARGELINE_TEST_REDIS_URL")
+"""The Redis the ``redis``-marked tests use; they skip, saying why, when it is unset or down."""
+
+
+@functools.cache
+def _redis_missing() -> str | None:
+    if REDIS_URL is None:
+        return "needs Redis: set CHARGELINE_TEST_REDIS_URL (.ci/run starts one)"
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except (RedisError, OSError) as exc:
+        return f"needs Redis: CHARGELINE_TEST_REDIS_URL={REDIS_URL} does not answer ({exc})"
+    finally:
+        client.close()
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip ``postgres``-marked tests without PostgreSQL, ``redis``-marked ones without Redis."""
+    if item.get_closest_marker("postgres") is not None and PG_URL is None:
+        pytest.skip("needs PostgreSQL: set CHARGELINE_TEST_DATABASE_URL (.ci/run does)")
+    if item.get_closest_marker("redis") is not None and (reason := _redis_missing()):
+        pytest.skip(reason)
