@@ -11,8 +11,8 @@ from sqlalchemy import Column, Text
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
-from app.clock import utcnow
 from app.identity.tables import utc_column
+from common.clock import utcnow
 
 
 class AuditEntry(SQLModel, table=True):
@@ -61,6 +61,32 @@ def record(
     return entry
 
 
+def record_apart(
+    engine: Engine,
+    actor: Actor,
+    action: str,
+    *,
+    object_type: str = "",
+    object_id: str = "",
+    outcome: str = "success",
+    **detail: Any,
+) -> None:
+    """Write one audit entry in a transaction of its own, so it survives the caller's rollback
+
+    (a refused request, a failed login: the action fails, its audit entry must stay)."""
+    with Session(engine) as session:
+        record(
+            session,
+            actor,
+            action,
+            object_type=object_type,
+            object_id=object_id,
+            outcome=outcome,
+            **detail,
+        )
+        session.commit()
+
+
 class AuditLog:
     """The audit log as the domain services' port (``enrollment.ports.AuditRecorder``)."""
 
@@ -99,15 +125,13 @@ class AuditLog:
         outcome: str = "success",
         **detail: Any,
     ) -> None:
-        """Write the entry in its own transaction, so it survives the caller's rollback."""
-        with Session(self.engine) as session:
-            self.add(
-                session,
-                actor,
-                action,
-                object_type=object_type,
-                object_id=object_id,
-                outcome=outcome,
-                **detail,
-            )
-            session.commit()
+        """:func:`record_apart`: the entry survives the caller's rollback."""
+        record_apart(
+            self.engine,
+            actor,
+            action,
+            object_type=object_type,
+            object_id=object_id,
+            outcome=outcome,
+            **detail,
+        )

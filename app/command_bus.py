@@ -17,8 +17,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from app.command_wire import WireError, decode_command, decode_result, encode_command, encode_result
 from charging.commands import Command, CommandResult
-from charging.wire import WireError, decode_command, decode_result, encode_command, encode_result
 from ocpp_edge.errors import InvalidReplyError, UnsupportedError
 from ocpp_edge.server import Gateway
 from ocpp_edge.session import CommandTimeout, StationCallError, StationOffline

@@ -11,12 +11,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from app import audit
-from app.clock import utcnow
 from app.db import session_scope
 from app.identity.jwt_tokens import InvalidToken, Principal
 from app.identity.tables import OAuthClient, User
 from app.platform import Platform
 from app.problems import forbidden, unauthorized
+from common.clock import utcnow
 
 
 def get_platform(request: Request) -> Platform:

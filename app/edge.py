@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -22,7 +21,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import audit
-from app.clock import utcnow
 from app.db import is_database_outage
 from app.identity.ratelimit import Throttle, TooManyAttempts
 from charging import registry
@@ -32,6 +30,7 @@ from charging.events import CertificateRequested, Event
 from charging.outcomes import CertificateSigningDecision, Decision
 from charging.passwords import StationPasswords
 from charging.tables import Station
+from common.clock import utcnow
 from enrollment.field import raise_security_profile
 from ocpp_edge.admission import (
     Admission,
@@ -118,17 +117,15 @@ class PlatformGatekeeper:
     def _audit_refusal(
         self, request: HandshakeRequest, admission: Admission, session: Session | None = None
     ) -> None:
-        with Session(self.engine) if session is None else nullcontext(session) as writing:
-            audit.record(
-                writing,
-                audit.Actor(f"station:{request.station_id}", request.remote),
-                "station.connect_refused",
-                object_type="station",
-                object_id=request.station_id,
-                outcome="failure",
-                reason=admission.reason,
+        actor = audit.Actor(f"station:{request.station_id}", request.remote)
+        entry = {"object_type": "station", "object_id": request.station_id, "outcome": "failure"}
+        if session is None:
+            audit.record_apart(
+                self.engine, actor, "station.connect_refused", **entry, reason=admission.reason
             )
-            writing.commit()
+            return
+        audit.record(session, actor, "station.connect_refused", **entry, reason=admission.reason)
+        session.commit()
 
     def _decide(self, request: HandshakeRequest, now: datetime) -> Admission:
         with Session(self.engine, expire_on_commit=False) as session:

@@ -20,7 +20,6 @@ from app import live, station_log
 from app.audit import AuditLog
 from app.ca import CertificateAuthority
 from app.ca.revocation_watch import RevocationWatch
-from app.clock import utcnow
 from app.command_bus import EdgeRelay, RedisCommandBus
 from app.edge import LocalCommandBus, PlatformGatekeeper, PlatformSink, station_passwords
 from app.main import create_app
@@ -32,6 +31,7 @@ from charging.commands import Command, CommandResult
 from charging.events import CertificateRequested, Event
 from charging.outcomes import Decision
 from charging.service import ChargingCore
+from common.clock import utcnow
 from enrollment.csr_requests import CsrRequester
 from enrollment.field import StationCertificateService
 from enrollment.ports import Clock, CommandSender

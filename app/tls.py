@@ -29,8 +29,8 @@ from sqlmodel import Session
 
 from app import audit
 from app.ca import CertificateAuthority
-from app.clock import utcnow
 from app.settings import Settings
+from common.clock import utcnow
 from pki import (
     SERVER,
     CARole,

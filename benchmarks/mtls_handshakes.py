@@ -41,7 +41,6 @@ from cryptography.hazmat.primitives import serialization
 from sqlmodel import Session
 
 from app.audit import Actor
-from app.clock import utcnow
 from app.db import make_engine
 from app.edge import PlatformGatekeeper, station_passwords
 from app.migrate import upgrade
@@ -49,6 +48,7 @@ from app.platform import build_platform
 from app.settings import Settings
 from app.tls import gateway_ssl_context
 from charging import registry
+from common.clock import utcnow
 from ocpp_edge.admission import Admission, HandshakeRequest, SecurityProfile
 from ocpp_edge.server import Gateway
 from pki import KeyKind, generate_private_key

@@ -28,9 +28,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import audit
-from app.clock import utcnow
 from app.db import make_engine
 from app.migrate import upgrade
+from common.clock import utcnow
 from enrollment import repository, service
 from enrollment.csv_import import Registration
 from enrollment.identifiers import MacRange

@@ -1,8 +1,8 @@
 """The protocol-independent transaction core.
 
 Stations and their connectors, transactions, meter values, RFID id tokens, owners' cards and
-local lists (kept in step on the stations by :mod:`charging.sync`), session visibility,
-tariffs and smart-charging plans. It speaks the platform's own vocabulary of events (what a
+local lists (kept in step on the stations by :mod:`charging.sync`), and session visibility.
+It speaks the platform's own vocabulary of events (what a
 station reported) and commands (what the platform asks of a station); it never sees an OCPP
 message.
 """

@@ -24,7 +24,8 @@ from charging.events import (
 )
 from charging.idempotency import is_resent, start_key
 from charging.remote_starts import link
-from charging.tables import MeterSampleRow, Station, Transaction, as_utc
+from charging.tables import MeterSampleRow, Station, Transaction
+from common.clock import as_utc
 
 ACTIVE = "active"
 ENDED = "ended"

@@ -7,12 +7,10 @@ time taken does not tell which station ids exist.
 
 from __future__ import annotations
 
-import secrets
-
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
 from charging.errors import InvalidStationPassword
+from common.passwords import Argon2Passwords
 
 MIN_LENGTH = 16
 MAX_LENGTH = 40
@@ -20,24 +18,15 @@ MAX_LENGTH = 40
 DEFAULT_HASHER = PasswordHasher()
 
 
-class StationPasswords:
+class StationPasswords(Argon2Passwords):
     """Hashes and checks station passwords with ``hasher`` (Argon2id by default)."""
 
     def __init__(self, hasher: PasswordHasher = DEFAULT_HASHER) -> None:
-        self._hasher = hasher
-        self._dummy = hasher.hash(secrets.token_urlsafe(24))
+        super().__init__(hasher)
 
     def hash(self, password: str) -> str:
         check_password(password)
-        return self._hasher.hash(password)
-
-    def verify(self, password: str, password_hash: str | None) -> bool:
-        """Check ``password``; with no hash a dummy check still runs."""
-        try:
-            ok = self._hasher.verify(password_hash or self._dummy, password)
-        except (VerificationError, InvalidHashError):
-            return False
-        return ok and password_hash is not None
+        return super().hash(password)
 
 
 def check_password(password: str) -> None:

@@ -45,8 +45,8 @@ from charging.tables import (
     IdTokenStation,
     SecurityEventRow,
     Station,
-    as_utc,
 )
+from common.clock import as_utc
 
 T = TypeVar("T")
 

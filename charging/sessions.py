@@ -25,7 +25,8 @@ from charging.energy import CurvePoint, charging_curve, energy_wh
 from charging.errors import NotVisible
 from charging.events import IdTokenType, MeterSample
 from charging.ports import Memberships
-from charging.tables import IdTokenRow, MeterSampleRow, Transaction, as_utc
+from charging.tables import IdTokenRow, MeterSampleRow, Transaction
+from common.clock import as_utc
 
 APP_TOKEN_PREFIX = "APP"
 

@@ -35,7 +35,8 @@ from charging.commands import (
     InstallCertificate,
 )
 from charging.ports import CommandSender, Memberships
-from charging.tables import LocalListState, utcnow
+from charging.tables import LocalListState
+from common.clock import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -10,21 +10,14 @@ range's row instead of racing for the same address (:mod:`enrollment.repository`
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import BigInteger, Column, DateTime, String, Text
 from sqlmodel import Field, SQLModel
 
+from common.clock import utcnow
+
 __all__ = ["DeviceRow", "HardwareFamilyRow", "MacRangeRow"]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they are UTC by convention."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def utc_column(*, nullable: bool = False, index: bool = False) -> Column[datetime]:

@@ -8,8 +8,6 @@ password, or a profile-2 station on the plain port, is refused.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from dataclasses import dataclass
 from enum import IntEnum
@@ -52,18 +50,6 @@ class Admission:
     @classmethod
     def admit(cls, profile: SecurityProfile, *, pending: bool = False) -> Admission:
         return cls(True, 101, "", profile, pending)
-
-
-def parse_basic(header: str | None) -> tuple[str | None, str | None]:
-    """``Authorization: Basic ...`` -> (user, password); (None, None) when absent or malformed."""
-    if not header or not header.lower().startswith("basic "):
-        return None, None
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None, None
-    user, sep, password = decoded.partition(":")
-    return (user, password) if sep else (None, None)
 
 
 def check_transport(request: HandshakeRequest, recorded: SecurityProfile) -> str | None:

@@ -22,7 +22,8 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from charging.commands import Command, CommandResult
-from ocpp_edge.admission import STATION_ID, Admission, HandshakeRequest, parse_basic
+from common.http_basic import MalformedBasic, basic_credentials
+from ocpp_edge.admission import STATION_ID, Admission, HandshakeRequest
 from ocpp_edge.protocol import SUBPROTOCOLS, StationProtocol
 from ocpp_edge.session import EventSink, StationOffline, StationSession
 
@@ -31,6 +32,21 @@ log = logging.getLogger(__name__)
 PATH_PREFIX = "/ocpp/"
 RETRY_AFTER_SECONDS = 5
 """Told to a station refused with 503 (the platform cannot decide now, e.g. no database)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handshake:
+    """What the opening handshake decided about a connection."""
+
+    station_id: str
+    version: str
+    admission: Admission
+
+
+class StationConnection(ServerConnection):
+    """A station's WebSocket connection, carrying its :class:`Handshake` once admitted."""
+
+    admitted: Handshake | None = None
 
 
 class Gatekeeper(Protocol):
@@ -93,7 +109,6 @@ class Gateway:
         self.options = options or GatewayOptions()
         self.sessions: dict[str, StationSession] = {}
         self._servers: list[Server] = []
-        self._admissions: dict[int, tuple[str, str, Admission]] = {}
 
     async def listen(
         self, host: str, port: int, ssl_context: ssl.SSLContext | None = None
@@ -102,6 +117,7 @@ class Gateway:
             self._handle,
             host,
             port,
+            create_connection=StationConnection,
             ssl=ssl_context,
             process_request=self._process_request,
             select_subprotocol=_select_subprotocol,
@@ -138,7 +154,10 @@ class Gateway:
         subprotocol = choose_subprotocol(_offered(request.headers))
         if subprotocol is None:
             return _plain(400, "offer one of the subprotocols ocpp1.6, ocpp2.0.1, ocpp2.1")
-        user, password = parse_basic(request.headers.get("Authorization"))
+        try:
+            user, password = basic_credentials(request.headers.get("Authorization")) or (None, None)
+        except MalformedBasic:
+            user, password = None, None
         ssl_object = connection.transport.get_extra_info("ssl_object")
         certificate = ssl_object.getpeercert(binary_form=True) if ssl_object else None
         remote = connection.remote_address
@@ -158,11 +177,17 @@ class Gateway:
                 503: {"Retry-After": str(RETRY_AFTER_SECONDS)},
             }.get(admission.status)
             return _plain(admission.status, admission.reason, headers)
-        self._admissions[id(connection)] = (station_id, SUBPROTOCOLS[subprotocol], admission)
+        assert isinstance(connection, StationConnection)
+        connection.admitted = Handshake(station_id, SUBPROTOCOLS[subprotocol], admission)
         return None
 
     async def _handle(self, connection: ServerConnection) -> None:
-        station_id, version, admission = self._admissions.pop(id(connection))
+        assert isinstance(connection, StationConnection) and connection.admitted is not None
+        station_id, version, admission = (
+            connection.admitted.station_id,
+            connection.admitted.version,
+            connection.admitted.admission,
+        )
         protocol = StationProtocol(version, station_id, call_timeout=self.options.call_timeout)
         session = StationSession(connection, protocol, self.sink, admission)
         older = self.sessions.get(station_id)

@@ -6,6 +6,7 @@ PostgreSQL named by ``CHARGELINE_TEST_DATABASE_URL`` when it is set (CI sets it)
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -41,12 +42,14 @@ def cheap_password_hashing() -> Iterator[None]:
     from argon2 import PasswordHasher
 
     from app.identity import secrets as password_secrets
+    from common.passwords import Argon2Passwords
 
-    production = password_secrets._hasher, password_secrets._DUMMY_HASH
-    password_secrets._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    password_secrets._DUMMY_HASH = password_secrets._hasher.hash("dummy-password")
+    production = password_secrets._passwords
+    password_secrets._passwords = Argon2Passwords(
+        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
     yield
-    password_secrets._hasher, password_secrets._DUMMY_HASH = production
+    password_secrets._passwords = production
 
 
 @pytest.fixture(scope="session")
@@ -138,3 +141,32 @@ def smtp() -> Iterator[tuple[int, Inbox]]:
 @pytest.fixture
 def inbox(smtp: tuple[int, Inbox]) -> Inbox:
     return smtp[1]
+
+
+REDIS_URL = os.environ.get("CHARGELINE_TEST_REDIS_URL")
+"""The Redis the ``redis``-marked tests use; they skip, saying why, when it is unset or down."""
+
+
+@functools.cache
+def _redis_missing() -> str | None:
+    if REDIS_URL is None:
+        return "needs Redis: set CHARGELINE_TEST_REDIS_URL (.ci/run starts one)"
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except (RedisError, OSError) as exc:
+        return f"needs Redis: CHARGELINE_TEST_REDIS_URL={REDIS_URL} does not answer ({exc})"
+    finally:
+        client.close()
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip ``postgres``-marked tests without PostgreSQL, ``redis``-marked ones without Redis."""
+    if item.get_closest_marker("postgres") is not None and PG_URL is None:
+        pytest.skip("needs PostgreSQL: set CHARGELINE_TEST_DATABASE_URL (.ci/run does)")
+    if item.get_closest_marker("redis") is not None and (reason := _redis_missing()):
+        pytest.skip(reason)

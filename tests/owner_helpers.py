@@ -17,8 +17,8 @@ from sqlmodel import select
 
 from app import audit
 from app.api.factory import secret_keys
-from app.clock import utcnow
 from app.platform import Platform
+from common.clock import utcnow
 from enrollment import repository, service
 from enrollment.csv_import import Registration
 from enrollment.identifiers import MacRange

@@ -7,14 +7,13 @@ the stations online before answering; offline stations get it when they connect.
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app import audit
 from app.api.app_common import AppUser
+from app.api.pagination import Page, PageQuery, paginate_list
 from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
 from app.identity import accounts
 from app.ownership import MEMBERSHIPS
@@ -90,10 +89,13 @@ async def register_card(
     return _public(card)
 
 
-@router.get("/cards", summary="Cards the caller holds or manages")
-def list_cards(user: AppUser, session: SessionDep) -> dict[str, Any]:
-    items = [_public(c).model_dump() for c in cards.cards_for(session, MEMBERSHIPS, user.subject)]
-    return {"items": items, "total": len(items)}
+@router.get("/cards", summary="Cards the caller holds or manages", response_model_by_alias=True)
+def list_cards(
+    request: Request, user: AppUser, session: SessionDep, page: PageQuery
+) -> Page[CardPublic]:
+    held = [_public(c) for c in cards.cards_for(session, MEMBERSHIPS, user.subject)]
+    items, total, links = paginate_list(held, page, request)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset, links=links)
 
 
 @router.delete("/cards/{id_token}", status_code=204, summary="Withdraw a card")

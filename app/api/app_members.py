@@ -12,13 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app import audit
 from app.api.app_common import AppUser, MailerDep, link, send_later
 from app.api.app_stations import station_public
+from app.api.pagination import Page, PageQuery, paginate_list
 from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
 from app.identity import accounts
 from app.identity.tables import User
@@ -126,14 +127,19 @@ def accept(
     return station_public(session, joined.station_serial, joined.role).model_dump(by_alias=True)
 
 
-@router.get("/stations/{serial}/members", summary="Members of the station")
-def list_members(serial: str, user: AppUser, session: SessionDep) -> dict[str, Any]:
+@router.get(
+    "/stations/{serial}/members", summary="Members of the station", response_model_by_alias=True
+)
+def list_members(
+    serial: str, request: Request, user: AppUser, session: SessionDep, page: PageQuery
+) -> Page[MemberPublic]:
     found = access.require_permission(session, serial, user.subject, Permission.INVITE_MEMBERS)
     items = [
         MemberPublic(user_id=m.user_id, email=m.email, role=m.role, since=m.since)
         for m in members.members(session, found.station_serial)
     ]
-    return {"items": [i.model_dump(mode="json") for i in items], "total": len(items)}
+    listed, total, links = paginate_list(items, page, request)
+    return Page(items=listed, total=total, limit=page.limit, offset=page.offset, links=links)
 
 
 @router.delete(

@@ -15,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 
 from app import audit
 from app.api.bounds import NonNegativeInt32, PositiveInt32
-from app.clock import utcnow
 from app.deps import ActorDep, PlatformDep, SessionDep, require_role
 from app.identity.jwt_tokens import Principal
 from app.problems import Problem, not_found
@@ -37,6 +36,7 @@ from charging.commands import (
 )
 from charging.events import CertificateSigningUse, IdToken, IdTokenType
 from charging.tables import Station
+from common.clock import utcnow
 
 router = APIRouter(prefix="/api/v1/stations/{station_id}/commands", tags=["commands"])
 

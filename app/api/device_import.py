@@ -18,9 +18,9 @@ from starlette.datastructures import UploadFile
 
 from app import audit
 from app.api.factory import LinePrincipal, secret_keys
-from app.clock import utcnow
 from app.deps import ActorDep, PlatformDep
 from app.problems import Problem
+from common.clock import utcnow
 from enrollment import bulk_import
 from enrollment.bulk_import import ImportStatus
 from enrollment.csv_import import parse_factory_csv

@@ -17,8 +17,8 @@ from sqlmodel import Session, col, select
 from app import audit
 from app.api.factory import KeysDep, LinePrincipal
 from app.api.pagination import Page, PageQuery, paginate
-from app.clock import as_utc
 from app.deps import ActorDep, AdminPrincipal, NowDep, SessionDep
+from common.clock import as_utc
 from enrollment import metadata as enrollment_metadata
 from enrollment import repository, service
 from enrollment.csv_import import Registration
@@ -38,10 +38,6 @@ def check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
         return enrollment_metadata.check_metadata(metadata)
     except MetadataRefused as refused:
         raise ValueError(str(refused)) from None
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return None if value is None else as_utc(value)
 
 
 class DevicePublic(BaseModel):
@@ -89,9 +85,9 @@ class DevicePublic(BaseModel):
             state=DeviceState(device.state),
             certificate_serial=device.certificate_serial,
             created_at=as_utc(device.created_at),
-            enrolled_at=_utc(device.enrolled_at),
-            released_at=_utc(device.released_at),
-            decommissioned_at=_utc(device.decommissioned_at),
+            enrolled_at=as_utc(device.enrolled_at),
+            released_at=as_utc(device.released_at),
+            decommissioned_at=as_utc(device.decommissioned_at),
             links=links,
         )
 

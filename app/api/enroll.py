@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app import audit
 from app.api.factory import LinePrincipal
-from app.clock import as_utc
 from app.deps import ActorDep, NowDep, PlatformDep, SessionDep
 from app.edge import station_passwords
+from common.clock import as_utc
 from enrollment import factory
 from enrollment.lifecycle import DeviceState
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from app import audit
-from app.api.pagination import Page, PageQuery, paginate
+from app.api.pagination import Page, PageQuery, paginate, paginate_list
 from app.deps import ActorDep, AdminPrincipal, SessionDep
 from app.problems import not_found
 from enrollment import repository
@@ -161,18 +161,26 @@ class MacRangeCreate(BaseModel):
     )
 
 
-class MacPool(BaseModel):
-    ranges: list[MacRangePublic]
+class MacPool(Page[MacRangePublic]):
+    """A page of the pool's ranges, with the totals of the whole pool."""
+
     size: int
     allocated: int
     free: int
 
 
-@router.get("/mac-ranges", summary="The MAC address pool (admin)")
-def list_mac_ranges(session: SessionDep, _admin: AdminPrincipal) -> MacPool:
+@router.get("/mac-ranges", summary="The MAC address pool (admin)", response_model_by_alias=True)
+def list_mac_ranges(
+    request: Request, session: SessionDep, _admin: AdminPrincipal, page: PageQuery
+) -> MacPool:
     ranges = [MacRangePublic.of(row) for row in repository.mac_ranges(session)]
+    items, total, links = paginate_list(ranges, page, request)
     return MacPool(
-        ranges=ranges,
+        items=items,
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+        links=links,
         size=sum(r.size for r in ranges),
         allocated=sum(r.allocated for r in ranges),
         free=sum(r.free for r in ranges),

@@ -13,11 +13,11 @@ from sqlmodel import col, select
 
 from app import audit
 from app.api.pagination import Page, PageQuery, paginate
-from app.api.transactions import as_utc
 from app.deps import ActorDep, AdminPrincipal, NowDep, SessionDep
 from app.problems import Problem, not_found
 from charging.events import IdTokenType
 from charging.tables import IdTokenRow
+from common.clock import as_utc
 
 router = APIRouter(prefix="/api/v1", tags=["id-tokens"])
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
@@ -19,6 +17,7 @@ from app.identity.jwt_tokens import Principal
 from app.identity.ratelimit import TooManyAttempts
 from app.platform import Platform
 from app.problems import Problem
+from common.http_basic import MalformedBasic, basic_credentials
 
 router = APIRouter(tags=["oauth"])
 
@@ -38,13 +37,12 @@ def oauth_problem(error: str, description: str, status: int = 400) -> Problem:
 
 
 def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str] | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("basic "):
-        try:
-            decoded = base64.b64decode(header[6:], validate=True).decode()
-            client_id, _, secret = decoded.partition(":")
-        except (binascii.Error, UnicodeDecodeError) as exc:
-            raise oauth_problem("invalid_client", "malformed Basic credentials", 401) from exc
+    try:
+        basic = basic_credentials(request.headers.get("authorization"))
+    except MalformedBasic as exc:
+        raise oauth_problem("invalid_client", "malformed Basic credentials", 401) from exc
+    if basic is not None:
+        client_id, secret = basic
         return unquote(client_id), unquote(secret)
     if "client_id" in form and "client_secret" in form:
         return form["client_id"], form["client_secret"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request
@@ -36,6 +37,19 @@ def paginate(
 ) -> tuple[list[Any], int, dict[str, dict[str, str]]]:
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = list(session.exec(query.offset(params.offset).limit(params.limit)).all())
+    return rows, total, page_links(request, params, total)
+
+
+def paginate_list(
+    items: Sequence[T], params: PageParams, request: Request
+) -> tuple[list[T], int, dict[str, dict[str, str]]]:
+    """The page of an already loaded list (a service that answers with a list, not a query)."""
+    rows = list(items[params.offset : params.offset + params.limit])
+    return rows, len(items), page_links(request, params, len(items))
+
+
+def page_links(request: Request, params: PageParams, total: int) -> dict[str, dict[str, str]]:
+    """``self``, and ``next`` / ``prev`` where there is such a page."""
     links = {"self": {"href": str(request.url)}}
     if params.offset + params.limit < total:
         nxt = request.url.include_query_params(offset=params.offset + params.limit)
@@ -43,4 +57,4 @@ def paginate(
     if params.offset > 0:
         prev = request.url.include_query_params(offset=max(0, params.offset - params.limit))
         links["prev"] = {"href": str(prev)}
-    return rows, total, links
+    return links

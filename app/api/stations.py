@@ -12,13 +12,13 @@ from sqlmodel import col, select
 
 from app import audit
 from app.api.pagination import Page, PageQuery, paginate
-from app.api.transactions import as_utc
 from app.deps import ActorDep, AdminPrincipal, NowDep, PlatformDep, SessionDep
 from app.edge import handshake_throttle
 from app.problems import not_found
 from charging import registry
 from charging.passwords import MAX_LENGTH, MIN_LENGTH, StationPasswords
 from charging.tables import Connector, SecurityEventRow, Station
+from common.clock import as_utc
 
 router = APIRouter(prefix="/api/v1", tags=["stations"])
 

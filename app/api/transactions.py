@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
@@ -16,6 +16,7 @@ from app.problems import Problem, not_found
 from charging.energy import charging_curve, energy_wh
 from charging.ledger import ACTIVE, samples_of
 from charging.tables import Transaction
+from common.clock import as_utc
 
 router = APIRouter(prefix="/api/v1", tags=["transactions"])
 
@@ -83,13 +84,6 @@ class CurvePointPublic(BaseModel):
 class TransactionDetail(TransactionPublic):
     meter_values: list[MeterValuePublic]
     curve: list[CurvePointPublic]
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """A filter time without an offset is read as UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 @router.get("/transactions", summary="Transactions, filtered (admin)", response_model_by_alias=True)

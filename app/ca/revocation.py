@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 
 from app.ca.keys import serial_to_hex
 from app.ca.tables import CAMaterial, CertificateStatus, IssuedCertificateRow
-from app.clock import as_utc
+from common.clock import as_utc
 from pki import CARole, CertStatus, IssuingCA, RevocationReason, RevokedEntry, build_crl, crl_to_der
 
 log = logging.getLogger(__name__)

@@ -43,8 +43,8 @@ from app.ca.revocation import (
     RevocationListener,
 )
 from app.ca.tables import CertificateStatus, IssuedCertificateRow
-from app.clock import as_utc, utcnow
 from app.settings import Settings
+from common.clock import as_utc, utcnow
 from pki import (
     STATION,
     CARole,

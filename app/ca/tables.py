@@ -13,8 +13,8 @@ from enum import StrEnum
 from sqlalchemy import Column, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
-from app.clock import utcnow
 from app.identity.tables import utc_column
+from common.clock import utcnow
 
 
 class CertificateStatus(StrEnum):

@@ -25,10 +25,10 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app import audit
-from app.clock import as_utc
 from app.identity.secrets import digest, hash_password, new_token
 from app.identity.service import check_password_strength, create_user
 from app.identity.tables import EmailToken, RefreshToken, User
+from common.clock import as_utc
 
 VERIFICATION_TTL = timedelta(hours=48)
 RESET_TTL = timedelta(minutes=30)

@@ -33,8 +33,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from app import audit
-from app.clock import as_utc
 from app.identity.tables import LoginFailure
+from common.clock import as_utc
 
 __all__ = ["Attempt", "Counters", "LoginLimiter", "Throttle", "TooManyAttempts"]
 
@@ -215,16 +215,14 @@ class Throttle:
             cleared = self.counters.clear(
                 conn, self._account(account), prefix=f"{self.namespace}:{account}|"
             )
-        with Session(engine) as session:
-            audit.record(
-                session,
-                actor,
-                f"{self.namespace}.unlocked",
-                object_type=self.namespace,
-                object_id=account,
-                keys_cleared=cleared,
-            )
-            session.commit()
+        audit.record_apart(
+            engine,
+            actor,
+            f"{self.namespace}.unlocked",
+            object_type=self.namespace,
+            object_id=account,
+            keys_cleared=cleared,
+        )
         return cleared
 
 

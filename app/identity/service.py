@@ -11,7 +11,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app import audit
-from app.clock import as_utc
 from app.identity.jwt_tokens import ROLES, Principal
 from app.identity.ratelimit import Throttle
 from app.identity.secrets import (
@@ -24,6 +23,7 @@ from app.identity.secrets import (
     verify_password,
 )
 from app.identity.tables import OAuthClient, RefreshToken, User
+from common.clock import as_utc
 
 
 class AuthError(Exception):

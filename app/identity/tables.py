@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Column, DateTime, String
 from sqlmodel import Field, SQLModel
 
-from app.clock import utcnow
+from common.clock import utcnow
 
 
 def _uuid() -> str:

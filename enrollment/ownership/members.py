@@ -20,6 +20,7 @@ from sqlalchemy import String, column, table, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from common.clock import as_utc
 from enrollment.errors import InvitationError
 from enrollment.invitations import (
     Invitation,
@@ -41,7 +42,6 @@ from enrollment.ownership.ports import (
     IssuedUserCertificate,
 )
 from enrollment.ownership.tables import InvitationRow, Membership
-from enrollment.tables import as_utc
 
 # The platform's accounts, by table name: a member's address is all this package reads of them.
 _USERS = table("users", column("id", String), column("email", String))

@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from enrollment.tables import utc_column, utcnow
+from common.clock import utcnow
+from enrollment.tables import utc_column
 
 
 class Membership(SQLModel, table=True):

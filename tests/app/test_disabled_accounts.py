@@ -12,10 +12,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app.api import events_ws
-from app.clock import utcnow
 from app.identity import service
 from app.identity.tables import User
 from app.platform import Platform
+from common.clock import utcnow
 from tests.factories import PASSWORD, make_user
 from tests.live import LiveServer
 from tests.owner_helpers import make_device

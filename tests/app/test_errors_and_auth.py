@@ -7,8 +7,8 @@ from datetime import timedelta
 import jwt
 from fastapi.testclient import TestClient
 
-from app.clock import utcnow
 from app.platform import Platform
+from common.clock import utcnow
 from tests.app.test_oauth import assert_problem
 from tests.conftest import TEST_SECRET
 from tests.factories import admin_headers, bearer, make_user, password_tokens

@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from app.clock import utcnow
 from app.identity.jwt_tokens import Principal
 from app.live import message
 from app.platform import Platform
 from charging.events import HeartbeatReceived
+from common.clock import utcnow
 from tests.eventually import eventually_sync
 from tests.factories import PASSWORD, admin_headers, password_tokens
 from tests.owner_helpers import login, make_device, pair

@@ -266,3 +266,28 @@ def _client_token(platform: Platform, http: httpx.Client) -> dict[str, str]:
         auth=(issued.client_id, issued.client_secret),
     ).json()["access_token"]
     return bearer(token)
+
+
+def test_the_families_and_the_mac_pool_are_paged_with_links(
+    platform: Platform, client: TestClient
+) -> None:
+    admin = admin_headers(platform, client)
+    for name in ("wb-a", "wb-b", "wb-c"):
+        body = {"name": name, "vendor": "ACME", "model": name, "ocpp_version": "1.6"}
+        assert client.post("/api/v1/families", json=body, headers=admin).status_code == 201
+    for first in ("06", "0A", "0E"):
+        body = {"range": f"{first}:00:00:00:00:00-{first}:00:00:00:00:0F"}
+        assert client.post("/api/v1/mac-ranges", json=body, headers=admin).status_code == 201
+
+    families = client.get("/api/v1/families?limit=2", headers=admin).json()
+    assert (families["total"], families["limit"], families["offset"]) == (3, 2, 0)
+    assert len(families["items"]) == 2
+    assert families["_links"]["next"]["href"].endswith("/api/v1/families?limit=2&offset=2")
+    assert "prev" not in families["_links"]
+
+    pool = client.get("/api/v1/mac-ranges?limit=2&offset=2", headers=admin).json()
+    assert [r["first"] for r in pool["items"]] == ["0E:00:00:00:00:00"]
+    assert (pool["total"], pool["limit"], pool["offset"]) == (3, 2, 2)
+    assert (pool["size"], pool["allocated"], pool["free"]) == (48, 0, 48)
+    assert pool["_links"]["prev"]["href"].endswith("/api/v1/mac-ranges?limit=2&offset=0")
+    assert "next" not in pool["_links"]

@@ -10,10 +10,10 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.clock import utcnow
 from app.edge import station_passwords
 from app.platform import Platform
 from charging.tables import Station
+from common.clock import utcnow
 from tests.app.test_factory_helpers import device_body, line_headers, stock_line
 from tests.app.test_oauth import assert_problem
 

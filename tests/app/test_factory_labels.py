@@ -12,8 +12,8 @@ from PIL import Image
 from sqlmodel import Session
 
 from app import audit
-from app.clock import utcnow
 from app.platform import Platform
+from common.clock import utcnow
 from enrollment import service
 from enrollment.codes import normalize_code
 from enrollment.qr import LabelKind, decode_payload

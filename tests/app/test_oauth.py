@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.audit import AuditEntry
-from app.clock import utcnow
 from app.identity.tables import RefreshToken
 from app.platform import Platform
+from common.clock import utcnow
 from tests.factories import PASSWORD, bearer, make_client, make_user, password_tokens
 from tests.live import LiveServer
 

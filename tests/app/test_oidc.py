@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 from jwt.algorithms import RSAAlgorithm
 
-from app.clock import utcnow
 from app.main import create_app
 from app.platform import build_platform
+from common.clock import utcnow
 from tests.app.test_oauth import assert_problem
 from tests.conftest import make_settings
 from tests.factories import bearer

@@ -18,9 +18,9 @@ from fastapi.routing import APIWebSocketRoute
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from app.clock import utcnow
 from app.identity.jwt_tokens import Principal
 from app.platform import Platform
+from common.clock import utcnow
 from tests.factories import bearer, make_client, make_user, password_tokens
 
 PUBLIC = frozenset({"anonymous", "admin", "manufacturing", "owner"})

@@ -14,7 +14,8 @@ from charging.energy import ENERGY_REGISTER
 from charging.errors import UnknownStation
 from charging.outcomes import Acknowledged, BootDecision, ClockDecision, TransactionDecision
 from charging.service import ChargingCore
-from charging.tables import MeterSampleRow, Station, Transaction, as_utc
+from charging.tables import MeterSampleRow, Station, Transaction
+from common.clock import as_utc
 from tests.charging.conftest import STATION, T0, at
 
 

@@ -12,12 +12,12 @@ import pytest
 from sqlmodel import Session
 
 from app import audit
-from app.clock import utcnow
 from app.edge import station_passwords
 from app.platform import Platform, build_platform
 from app.roles import Edge, bound_port, running_api, running_edge
 from charging import registry
 from charging.tables import IdTokenRow
+from common.clock import utcnow
 from tests.conftest import make_settings
 
 STATION_PASSWORD = "station-password-0001"

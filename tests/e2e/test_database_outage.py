@@ -23,7 +23,6 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from charging.tables import Transaction
-from tests.conftest import PG_URL
 from tests.db_proxy import TcpProxy
 from tests.e2e.conftest import RunningPlatform, basic, started_platform
 from tests.e2e.test_charging_sessions import PLATFORM_CALL_REPLIES
@@ -163,7 +162,7 @@ async def test_a_station_message_during_an_outage_gets_internal_error_and_keeps_
     assert [row.id for row in rows] == [answer[2]["transactionId"]]
 
 
-@pytest.mark.skipif(PG_URL is None, reason="reads on a locked SQLite file still succeed")
+@pytest.mark.postgres  # reads on a locked SQLite file still succeed
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_the_handshake_answers_503_with_retry_after_and_recovers(
     outage: tuple[RunningPlatform, Outage],

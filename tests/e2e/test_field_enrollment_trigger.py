@@ -20,8 +20,8 @@ from websockets.typing import Subprotocol
 
 from app.audit import Actor, AuditEntry
 from app.cli import main as cli_main
-from app.clock import utcnow
 from app.identity.service import create_client
+from common.clock import utcnow
 from enrollment.csr_requests import CsrRequestPolicy
 from tests.e2e.conftest import RunningPlatform, basic
 from tests.e2e.test_field_enrollment import csr_for

@@ -22,9 +22,9 @@ from sqlmodel import Session, select
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.ca.tables import IssuedCertificateRow
-from app.clock import utcnow
 from app.platform import build_platform
 from app.roles import bound_port, running_api, running_edge
+from common.clock import utcnow
 from tests.conftest import make_settings
 from tests.e2e.conftest import RunningPlatform, basic
 from tests.eventually import eventually

@@ -15,20 +15,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session
 from websockets.asyncio.client import connect
 
-from app.clock import utcnow
 from app.edge import station_passwords
 from app.platform import build_platform
 from app.roles import running_edge
 from charging import registry
 from charging.tables import Station
+from common.clock import utcnow
+from tests import conftest
 from tests.conftest import TEST_SECRET, make_settings
 from tests.e2e.conftest import STATION_PASSWORD, RunningPlatform, basic
 from tests.eventually import eventually
 
-REDIS_URL = os.environ.get("CHARGELINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = conftest.REDIS_URL or ""
 
 
 def presence(database_url: str, tmp_path: Path, station_id: str) -> tuple[bool, str | None]:
@@ -98,6 +100,7 @@ async def test_a_crashed_edge_leaves_no_station_online_after_restart(
     platform.close()
 
 
+@pytest.mark.redis
 async def test_a_dead_edge_s_stations_expire_with_redis(tmp_path: Path, database_url: str) -> None:
     settings = make_settings(
         tmp_path, database_url, ocpp_port=0, ocpp_tls_port=0, redis_url=REDIS_URL, edge_node_ttl=1
@@ -117,6 +120,7 @@ async def test_a_dead_edge_s_stations_expire_with_redis(tmp_path: Path, database
     platform.close()
 
 
+@pytest.mark.redis
 async def test_a_station_moving_to_another_edge_is_closed_on_the_old_one_and_stays_online(
     tmp_path: Path, database_url: str
 ) -> None:

@@ -25,13 +25,14 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from app.platform import Platform, build_platform
 from app.roles import Edge, bound_port, running_api, running_edge
 from pki import KeyKind
+from tests import conftest
 from tests.conftest import TEST_SECRET, make_settings
 from tests.e2e.conftest import RunningPlatform
 from tests.e2e.test_openssl_interop import StationKeys, enrol
 from tests.eventually import eventually
 from tests.factories import admin_headers_http
 
-REDIS_URL = os.environ.get("CHARGELINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = conftest.REDIS_URL or ""
 CUT_OFF_S = 2.0
 STATION = "CP-REVOKED"
 
@@ -138,7 +139,13 @@ def cli_revoke(tmp_path: Path, database_url: str, serial: str, redis_url: str | 
     return done.stdout
 
 
-@pytest.mark.parametrize("redis_url", [None, REDIS_URL], ids=["db-poll", "redis-push"])
+@pytest.mark.parametrize(
+    "redis_url",
+    [
+        pytest.param(None, id="db-poll"),
+        pytest.param(REDIS_URL, id="redis-push", marks=pytest.mark.redis),
+    ],
+)
 async def test_a_certificate_revoked_by_the_cli_process_is_cut_off_and_refused(
     tmp_path: Path, database_url: str, redis_url: str | None
 ) -> None:
@@ -159,7 +166,13 @@ async def test_a_certificate_revoked_by_the_cli_process_is_cut_off_and_refused(
         await assert_refused(target)
 
 
-@pytest.mark.parametrize("redis_url", [None, REDIS_URL], ids=["db-poll", "redis-push"])
+@pytest.mark.parametrize(
+    "redis_url",
+    [
+        pytest.param(None, id="db-poll"),
+        pytest.param(REDIS_URL, id="redis-push", marks=pytest.mark.redis),
+    ],
+)
 async def test_a_certificate_revoked_over_rest_on_an_api_process_is_cut_off_and_refused(
     tmp_path: Path, database_url: str, redis_url: str | None
 ) -> None:

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 
 import httpx
+import pytest
 from redis.asyncio import Redis
 
 from app.command_bus import ROUTES
 from app.platform import build_platform
 from app.roles import bound_port, running_api, running_edge
+from tests import conftest
 from tests.conftest import make_settings
 from tests.e2e.conftest import RunningPlatform, basic
 from tests.eventually import eventually
 from tests.factories import admin_headers_http
 
-REDIS_URL = os.environ.get("CHARGELINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = conftest.REDIS_URL or ""
+pytestmark = pytest.mark.redis
 
 
 async def test_the_api_reaches_a_station_held_by_another_process(

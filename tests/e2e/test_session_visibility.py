@@ -12,7 +12,7 @@ from datetime import timedelta
 import httpx
 from websockets.asyncio.client import connect
 
-from app.clock import utcnow
+from common.clock import utcnow
 from tests.e2e.conftest import RunningPlatform, basic
 from tests.e2e.test_owner_journey import RawStation, login
 from tests.factories import PASSWORD, make_user

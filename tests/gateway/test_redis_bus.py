@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import AsyncIterator
 
 import pytest
@@ -15,10 +14,12 @@ from app.command_bus import ROUTES, EdgeRelay, RedisCommandBus, node_channel
 from charging.commands import Reset, ResetMode, UnlockConnector
 from ocpp_edge.server import Gateway, GatewayOptions
 from ocpp_edge.session import CommandTimeout, StationCallError, StationOffline
+from tests import conftest
 from tests.eventually import eventually
 from tests.gateway.conftest import FakeGatekeeper, FakeSink, basic
 
-REDIS_URL = os.environ.get("CHARGELINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = conftest.REDIS_URL or ""
+pytestmark = pytest.mark.redis
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import io
 import httpx
 import pytest
 
-from app.cli_simulate import configure_parser, run
+from app.cli.simulate import configure_parser, run
 from simulator.fleet import FleetConfig, FleetReport, SimulatedStation, run_fleet
 from tests.e2e.conftest import STATION_PASSWORD, RunningPlatform
 from tests.eventually import eventually

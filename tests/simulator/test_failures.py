@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import build_parser
-from app.cli_simulate import run
+from app.cli.simulate import run
 from simulator.fleet import FleetConfig, SimulatorError, read_password_file, run_fleet
 from tests.gateway.conftest import PASSWORD, RunningGateway
 from tests.simulator.fleet import eventually, one_station

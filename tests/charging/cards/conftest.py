@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from app.clock import utcnow
 from app.platform import Platform, build_platform
 from app.settings import Settings
+from common.clock import utcnow
 from tests.conftest import make_settings
 from tests.owner_helpers import Inbox
 

@@ -9,12 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.clock import utcnow
 from app.platform import Platform
 from charging import events as ev
 from charging.outcomes import AuthorizationDecision, AuthorizationStatus, TransactionDecision
 from charging.service import ChargingCore
 from charging.tables import IdTokenStation
+from common.clock import utcnow
 from tests.charging.conftest import FAST_PASSWORDS, PASSWORD
 from tests.factories import admin_headers
 from tests.owner_helpers import Inbox, login, make_device, pair

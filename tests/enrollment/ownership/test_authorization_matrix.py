@@ -18,13 +18,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.ca.tables import IssuedCertificateRow
-from app.clock import utcnow
 from app.identity.jwt_tokens import Principal
 from app.identity.tables import LoginFailure
 from app.main import create_app
 from app.platform import Platform, build_platform
 from app.settings import Settings
 from charging.tables import CardGrant, IdTokenRow
+from common.clock import utcnow
 from enrollment.ownership.tables import InvitationRow, Membership
 from enrollment.tables import DeviceRow
 from tests.conftest import BACKENDS, PG_URL, _truncate_all, make_settings

@@ -15,7 +15,6 @@ from app.identity.tables import LoginFailure
 from app.main import create_app
 from app.platform import Platform
 from enrollment.qr import LabelKind, encode_payload
-from tests.conftest import PG_URL
 from tests.factories import PASSWORD, make_user
 from tests.live import LiveServer
 from tests.owner_helpers import device_state, login, make_device, pair
@@ -188,7 +187,7 @@ def test_the_owner_releases_the_station_and_a_new_owner_may_pair(
     pair(client, login(platform, client, "buyer@example.com"), labels)
 
 
-@pytest.mark.skipif(PG_URL is None, reason="the race is decided by PostgreSQL row locks")
+@pytest.mark.postgres  # the race is decided by PostgreSQL row locks
 def test_of_two_users_pairing_at_once_exactly_one_wins(platform: Platform) -> None:
     if platform.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only")

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app import audit
-from app.clock import utcnow
 from app.platform import Platform
+from common.clock import utcnow
 from enrollment import service
 from enrollment.ownership.tables import PairingFailure
 from tests.app.test_factory_helpers import line_headers

@@ -17,21 +17,20 @@ from typing import Any
 
 import httpx
 
+from app.cli.common import CliError, add_common
 from app.platform import Platform
 
 CLIENT_ID_ENV = "CHARGELINE_CLIENT_ID"
 CLIENT_SECRET_ENV = "CHARGELINE_CLIENT_SECRET"
 
 
-def add_request_certificate_command(
-    stations_sub: Any, common: Any, cli_error: type[Exception]
-) -> None:
+def add_request_certificate_command(stations_sub: Any) -> None:
     """Register the command under ``chargeline stations``."""
     request = stations_sub.add_parser(
         "request-certificate",
         help="ask a connected station for a CSR (TriggerMessage / ExtendedTriggerMessage)",
     )
-    common(request)
+    add_common(request)
     request.add_argument("station_id", help="the station's OCPP identity")
     request.add_argument(
         "--v2g", action="store_true", help="ask for the V2G certificate (2.x) instead"
@@ -45,18 +44,12 @@ def add_request_certificate_command(
         default=os.environ.get(CLIENT_SECRET_ENV),
         help=f"or ${CLIENT_SECRET_ENV}",
     )
-
-    def handler(args: argparse.Namespace, platform: Platform) -> int:
-        return request_certificate(args, platform, cli_error)
-
-    request.set_defaults(handler=handler)
+    request.set_defaults(handler=request_certificate)
 
 
-def request_certificate(
-    args: argparse.Namespace, platform: Platform, cli_error: type[Exception]
-) -> int:
+def request_certificate(args: argparse.Namespace, platform: Platform) -> int:
     if not args.client_id or not args.client_secret:
-        raise cli_error(
+        raise CliError(
             "an admin OAuth2 client is needed: --client-id/--client-secret or "
             f"${CLIENT_ID_ENV}/${CLIENT_SECRET_ENV} (chargeline admin create-client --role admin)"
         )
@@ -70,18 +63,18 @@ def request_certificate(
                 auth=(args.client_id, args.client_secret),
             )
             if token.status_code != 200:
-                raise cli_error(f"the API refused the client: {_detail(token)}")
+                raise CliError(f"the API refused the client: {_detail(token)}")
             answer = http.post(
                 f"/api/v1/stations/{args.station_id}/commands/trigger",
                 json={"message": message},
                 headers={"Authorization": f"Bearer {token.json()['access_token']}"},
             )
     except httpx.TransportError as exc:
-        raise cli_error(
+        raise CliError(
             f"no platform API answers at {api} ({exc}); start `chargeline serve` or pass --api-url"
         ) from exc
     if answer.status_code != 200:
-        raise cli_error(f"{args.station_id}: {_detail(answer)}")
+        raise CliError(f"{args.station_id}: {_detail(answer)}")
     status = answer.json()["status"]
     sys.stdout.write(
         f"asked {args.station_id} for a CSR ({message}): the station answered {status}\n"

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,33 +24,27 @@ from sqlmodel import Session
 
 from app import audit
 from app.api.factory import secret_keys
-from app.clock import utcnow
+from app.cli.common import CLI_ACTOR, add_common
+from app.cli.lists import add_device_list
+from app.migrate import upgrade
 from app.platform import Platform
+from common.clock import utcnow
 from enrollment import bulk_import, repository, service
 from enrollment.csv_import import Registration, parse_factory_csv
 from enrollment.errors import EnrollmentError
 from enrollment.identifiers import MacRange, format_mac, parse_serial
 
-CLI_ACTOR = audit.Actor("cli", "local")
-
 __all__ = ["add_device_commands"]
 
 
-def add_device_commands(
-    subparsers: Any, common: Callable[[argparse.ArgumentParser], None] | None = None
-) -> None:
+def add_device_commands(subparsers: Any) -> None:
     """Add ``devices`` and its actions to the ``chargeline`` parser's ``subparsers``."""
-    from app.cli import _common
-
-    common = common or _common
     devices = subparsers.add_parser("devices", help="the factory line: families, MACs, devices")
     sub = devices.add_subparsers(dest="devices_command", required=True, metavar="ACTION")
 
-    from app.cli_lists import add_device_list
-
-    add_device_list(sub, common)
+    add_device_list(sub)
     family = sub.add_parser("add-family", help="add a hardware family")
-    common(family)
+    add_common(family)
     family.add_argument("--name", required=True)
     family.add_argument("--vendor", required=True)
     family.add_argument("--model", required=True)
@@ -60,12 +53,12 @@ def add_device_commands(
     family.set_defaults(handler=_add_family)
 
     mac_range = sub.add_parser("add-mac-range", help="add FIRST-LAST to the MAC pool")
-    common(mac_range)
+    add_common(mac_range)
     mac_range.add_argument("range", metavar="FIRST-LAST")
     mac_range.set_defaults(handler=_add_mac_range)
 
     register = sub.add_parser("register", help="register one device (idempotent by serial)")
-    common(register)
+    add_common(register)
     register.add_argument("--serial", required=True)
     register.add_argument("--family", required=True)
     register.add_argument("--lot", required=True)
@@ -73,7 +66,7 @@ def add_device_commands(
     register.set_defaults(handler=_register)
 
     importer = sub.add_parser("import", help="register the devices of a CSV file")
-    common(importer)
+    add_common(importer)
     importer.add_argument("file", type=Path)
     importer.set_defaults(handler=_import)
 
@@ -84,8 +77,6 @@ def _fail(message: str) -> int:
 
 
 def _migrated(platform: Platform) -> None:
-    from app.migrate import upgrade
-
     upgrade(platform.engine)
 
 

@@ -11,14 +11,32 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.cli.common import add_common
 from app.db import make_engine
+from app.migrate import upgrade
+from app.platform import Platform
 from app.settings import Settings
+
+
+def add_db_commands(subparsers: Any) -> None:
+    """Add ``db upgrade`` to the ``chargeline`` parser."""
+    db = subparsers.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade_parser = db_sub.add_parser("upgrade", help="apply migrations up to the newest")
+    add_common(upgrade_parser)
+    upgrade_parser.set_defaults(handler=_db_upgrade, creates_database=True)
+
+
+def _db_upgrade(_args: argparse.Namespace, platform: Platform) -> int:
+    upgrade(platform.engine)
+    sys.stdout.write(f"database at {platform.engine.url.render_as_string()} is up to date\n")
+    return 0
 
 
 class NoDatabase(Exception):

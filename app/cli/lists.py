@@ -11,20 +11,19 @@ import argparse
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.cli.common import add_common
+from app.migrate import upgrade
+from app.platform import Platform
 from charging.tables import Station, Transaction
 from enrollment.identifiers import format_mac
 from enrollment.tables import DeviceRow, HardwareFamilyRow
 
-if TYPE_CHECKING:
-    from app.platform import Platform
-
 Row = dict[str, Any]
-Common = Callable[[argparse.ArgumentParser], None]
 
 
 def _limit(text: str) -> int:
@@ -41,32 +40,32 @@ def _offset(text: str) -> int:
     return value
 
 
-def _list_parser(sub: Any, common: Common, what: str) -> argparse.ArgumentParser:
+def _list_parser(sub: Any, what: str) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = sub.add_parser("list", help=f"list {what}")
-    common(parser)
+    add_common(parser)
     parser.add_argument("--limit", type=_limit, default=50, help="rows per page (default 50)")
     parser.add_argument("--offset", type=_offset, default=0, help="rows to skip (default 0)")
     parser.add_argument("--json", action="store_true", help="JSON instead of a table")
     return parser
 
 
-def add_station_list(stations_sub: Any, common: Common) -> None:
-    parser = _list_parser(stations_sub, common, "charging stations")
+def add_station_list(stations_sub: Any) -> None:
+    parser = _list_parser(stations_sub, "charging stations")
     parser.add_argument("--online", action="store_true", help="only stations connected now")
     parser.set_defaults(handler=_stations)
 
 
-def add_device_list(devices_sub: Any, common: Common) -> None:
-    parser = _list_parser(devices_sub, common, "devices of the factory line")
+def add_device_list(devices_sub: Any) -> None:
+    parser = _list_parser(devices_sub, "devices of the factory line")
     parser.add_argument("--lot")
     parser.add_argument("--state", choices=["registered", "enrolled", "released", "paired"])
     parser.set_defaults(handler=_devices)
 
 
-def add_transaction_commands(subparsers: Any, common: Common) -> None:
+def add_transaction_commands(subparsers: Any) -> None:
     transactions = subparsers.add_parser("transactions", help="charging transactions")
     sub = transactions.add_subparsers(dest="transactions_command", required=True, metavar="ACTION")
-    parser = _list_parser(sub, common, "transactions, newest first")
+    parser = _list_parser(sub, "transactions, newest first")
     parser.add_argument("--station", help="only this station's")
     parser.add_argument("--state", choices=["active", "ended"])
     parser.set_defaults(handler=_transactions)
@@ -75,8 +74,6 @@ def add_transaction_commands(subparsers: Any, common: Common) -> None:
 def _page(
     args: argparse.Namespace, platform: Platform, query: Any, make: Callable[[Any], Row]
 ) -> int:
-    from app.migrate import upgrade
-
     upgrade(platform.engine)
     with Session(platform.engine) as session:
         total = session.exec(select(func.count()).select_from(query.subquery())).one()

@@ -1,14 +1,55 @@
+# ruff: noqa: T201 - a command line prints
 """``chargeline serve`` / ``edge`` / ``api``: the process roles, run until interrupted."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import gc
+from typing import Any
 
+from app.cli.admin import has_admin
+from app.cli.common import CliError, add_common
+from app.logs import configure_logging
 from app.migrate import upgrade
 from app.platform import Platform
-from app.roles import bound_port, running_api, running_edge
+from app.roles import PortUnavailable, bound_port, running_api, running_edge
+
+ROLES = (
+    ("serve", "run the whole platform in one process"),
+    ("edge", "run the OCPP gateway and charging core only"),
+    ("api", "run the REST API only"),
+)
+
+
+def add_role_commands(subparsers: Any) -> None:
+    """Add ``serve``, ``edge`` and ``api`` to the ``chargeline`` parser."""
+    for name, text in ROLES:
+        role = subparsers.add_parser(name, help=text)
+        add_common(role)
+        _ports(role)
+        role.set_defaults(handler=_serve, role=name, creates_database=True)
+
+
+def _ports(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", dest="api_host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--api-port", type=int, help="REST API (default 8000)")
+    parser.add_argument("--ocpp-port", type=int, help="OCPP profile 1, ws (default 9000)")
+    parser.add_argument("--ocpp-tls-port", type=int, help="OCPP profiles 2-3, wss (default 9443)")
+    parser.add_argument("--ftp-port", type=int, help="FTP firmware downloads (default 2121)")
+    parser.add_argument(
+        "--log-format", choices=["text", "json"], help="log lines as text (default) or JSON"
+    )
+
+
+def _serve(args: argparse.Namespace, platform: Platform) -> int:
+    configure_logging(platform.settings.log_format)
+    try:
+        serve(platform, api=args.role in ("serve", "api"), edge=args.role in ("serve", "edge"))
+    except PortUnavailable as exc:
+        raise CliError(str(exc)) from None
+    return 0
 
 
 def banner(
@@ -64,8 +105,6 @@ def settle_heap() -> None:
 async def run(
     platform: Platform, *, api: bool = True, edge: bool = True, stop: asyncio.Event | None = None
 ) -> None:
-    from app.cli import has_admin
-
     platform.settings.data_dir.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(upgrade, platform.engine)
     stop = stop or asyncio.Event()

@@ -15,9 +15,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.ca import CAError
 from app.ca.tables import CertificateStatus, IssuedCertificateRow
-from app.clock import utcnow
+from app.cli.common import CLI_ACTOR, CliError, add_common
+from app.migrate import upgrade
 from app.platform import Platform
+from common.clock import utcnow
 from pki import PkiError, RevocationReason
 
 
@@ -28,31 +31,29 @@ def say(text: str) -> None:
 
 def add_pki_commands(subparsers: Any) -> None:
     """Add ``pki init | list | issue | revoke`` to the ``chargeline`` parser."""
-    from app.cli import _common
-
     pki = subparsers.add_parser("pki", help="the platform's certificate authority")
     sub = pki.add_subparsers(dest="pki_command", required=True, metavar="ACTION")
 
     init = sub.add_parser("init", help="create the CA hierarchies (does nothing if they exist)")
-    _common(init)
+    add_common(init)
     init.set_defaults(handler=_init)
 
     listing = sub.add_parser("list", help="issued certificates, newest first")
-    _common(listing)
+    add_common(listing)
     listing.add_argument("--station", help="only this station's certificates")
     listing.add_argument("--status", choices=[s.value for s in CertificateStatus])
     listing.add_argument("--limit", type=int, default=50)
     listing.set_defaults(handler=_list)
 
     issue = sub.add_parser("issue", help="sign a station's CSR (PEM file)")
-    _common(issue)
+    add_common(issue)
     issue.add_argument("--csr", required=True, type=Path, help="PKCS#10 PEM file")
     issue.add_argument("--station", required=True, help="station id; the CSR's CN must match")
     issue.add_argument("--out", type=Path, help="write the chain here (default: print it)")
     issue.set_defaults(handler=_issue)
 
     revoke = sub.add_parser("revoke", help="revoke a certificate by serial number (hex)")
-    _common(revoke)
+    add_common(revoke)
     revoke.add_argument("serial")
     revoke.add_argument(
         "--reason",
@@ -63,15 +64,11 @@ def add_pki_commands(subparsers: Any) -> None:
 
 
 def _ready(platform: Platform) -> None:
-    from app.migrate import upgrade
-
     upgrade(platform.engine)
     platform.ca.initialize(now=utcnow())
 
 
 def _init(_args: argparse.Namespace, platform: Platform) -> int:
-    from app.migrate import upgrade
-
     upgrade(platform.engine)
     created = platform.ca.initialize(now=utcnow())
     say("CA hierarchies created" if created else "CA hierarchies already exist")
@@ -98,8 +95,6 @@ def _list(args: argparse.Namespace, platform: Platform) -> int:
 
 
 def _issue(args: argparse.Namespace, platform: Platform) -> int:
-    from app.cli import CLI_ACTOR, CliError
-
     _ready(platform)
     try:
         csr = args.csr.read_text(encoding="ascii")
@@ -122,9 +117,6 @@ def _issue(args: argparse.Namespace, platform: Platform) -> int:
 
 
 def _revoke(args: argparse.Namespace, platform: Platform) -> int:
-    from app.ca import CAError
-    from app.cli import CLI_ACTOR, CliError
-
     _ready(platform)
     with Session(platform.engine) as session:
         try:

@@ -6,9 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from charging import commands as c
-from charging.events import CertificateSigningUse, IdToken, IdTokenType
-from charging.wire import (
+from app.command_wire import (
     COMMANDS,
     WireError,
     decode_command,
@@ -16,6 +14,8 @@ from charging.wire import (
     encode_command,
     encode_result,
 )
+from charging import commands as c
+from charging.events import CertificateSigningUse, IdToken, IdTokenType
 
 AT = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 CARD = IdToken("CARD-1", IdTokenType.ISO14443)
