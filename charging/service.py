@@ -18,11 +18,11 @@ from typing import TypeVar
 from sqlalchemy import bindparam, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from charging import events as ev
 from charging import registry
-from charging.authorization import TokenRecord, authorize
+from charging.authorization import authorize
 from charging.data_transfer import DataTransferRegistry
 from charging.errors import UnknownStation
 from charging.ledger import Ledger, LookupCache
@@ -38,11 +38,9 @@ from charging.outcomes import (
 )
 from charging.passwords import StationPasswords
 from charging.presence import Presence
+from charging.records import set_connector, token_record
 from charging.registry import StationCredentials
 from charging.tables import (
-    Connector,
-    IdTokenRow,
-    IdTokenStation,
     SecurityEventRow,
     Station,
 )
@@ -135,7 +133,7 @@ class ChargingCore:
         if isinstance(event, ev.AuthorizationRequested):
             if _station(session, event.station_id).pending:
                 return AuthorizationDecision(AuthorizationStatus.INVALID)
-            record = _token_record(session, event.id_token.value)
+            record = token_record(session, event.id_token.value)
             return authorize(record, now=now, station_id=event.station_id)
         if isinstance(event, ev.TransactionStarted):
             tx = ledger.start(event)
@@ -145,7 +143,7 @@ class ChargingCore:
             ledger.end(event)
             return self._transaction_decision(session, event.station_id, event.id_token, None, now)
         if isinstance(event, ev.ConnectorStatusChanged):
-            _set_connector(session, event, now)
+            set_connector(session, event, now)
         elif isinstance(event, ev.SecurityEventRaised):
             session.add(
                 SecurityEventRow(
@@ -185,7 +183,7 @@ class ChargingCore:
     ) -> TransactionDecision:
         if token is None:
             return TransactionDecision(tx_id)
-        record = _token_record(session, token.value)
+        record = token_record(session, token.value)
         return TransactionDecision(tx_id, authorize(record, now=now, station_id=station_id))
 
     # -- presence ---------------------------------------------------------------------------
@@ -358,47 +356,3 @@ def _station(session: Session, station_id: str) -> Station:
     if station is None:
         raise UnknownStation(station_id)
     return station
-
-
-def _token_record(session: Session, value: str) -> TokenRecord | None:
-    """The token with the stations it is limited to (``id_token_stations``; none = all), in
-    one query."""
-    rows = session.exec(
-        select(IdTokenRow, IdTokenStation.station_id)
-        .outerjoin(IdTokenStation, col(IdTokenStation.id_token) == col(IdTokenRow.value))
-        .where(IdTokenRow.value == value)
-    ).all()
-    if not rows:
-        return None
-    row = rows[0][0]
-    stations = frozenset(station for _, station in rows if station is not None)
-    return TokenRecord(
-        row.value,
-        AuthorizationStatus(row.status),
-        as_utc(row.expires_at) if row.expires_at else None,
-        row.group,
-        stations or None,
-    )
-
-
-def _set_connector(session: Session, event: ev.ConnectorStatusChanged, now: datetime) -> None:
-    connector_id = event.connector_id or 0
-    row = session.exec(
-        select(Connector).where(
-            Connector.station_id == event.station_id,
-            Connector.evse_id == event.evse_id,
-            col(Connector.connector_id) == connector_id,
-        )
-    ).first()
-    row = row or Connector(
-        station_id=event.station_id,
-        evse_id=event.evse_id,
-        connector_id=connector_id,
-        status="",
-        updated_at=now,
-    )
-    row.status = event.status.value
-    row.detail = event.detail
-    row.error_code = event.error_code
-    row.updated_at = event.timestamp or now
-    session.add(row)
