@@ -200,7 +200,20 @@ def _v16_unlock(p: dict[str, Any], s: StationState) -> Reply:
     return _status("Unlocked", StopSession(ref, "UnlockCommand") if ref else None)
 
 
+_BOTH_VERSIONS: dict[str, Handler] = {
+    "DataTransfer": _data_transfer,
+    "ClearCache": lambda _p, _s: _status("Accepted"),
+    "CertificateSigned": _certificate_signed,
+    "InstallCertificate": _install_certificate,
+    "GetInstalledCertificateIds": lambda _p, _s: _status("NotFound"),
+    "DeleteCertificate": lambda _p, _s: _status("NotFound"),
+    "SetChargingProfile": _set_profile,
+    "ClearChargingProfile": _clear_profile,
+}
+"""What 1.6 and 2.x stations answer alike."""
+
 V16: dict[str, Handler] = {
+    **_BOTH_VERSIONS,
     "RemoteStartTransaction": lambda p, s: _start_or_reject(
         s, p.get("connectorId"), p["idTag"], None
     ),
@@ -212,7 +225,6 @@ V16: dict[str, Handler] = {
     "ChangeConfiguration": _v16_change_configuration,
     "TriggerMessage": _v16_trigger,
     "ExtendedTriggerMessage": lambda _p, _s: _status("Rejected"),
-    "DataTransfer": _data_transfer,
     "SendLocalList": lambda p, s: _status(
         _apply_local_list(
             s,
@@ -224,13 +236,6 @@ V16: dict[str, Handler] = {
         )
     ),
     "GetLocalListVersion": lambda _p, s: ({"listVersion": s.local_list_version}, None),
-    "ClearCache": lambda _p, _s: _status("Accepted"),
-    "CertificateSigned": _certificate_signed,
-    "InstallCertificate": _install_certificate,
-    "GetInstalledCertificateIds": lambda _p, _s: _status("NotFound"),
-    "DeleteCertificate": lambda _p, _s: _status("NotFound"),
-    "SetChargingProfile": _set_profile,
-    "ClearChargingProfile": _clear_profile,
     "UpdateFirmware": lambda _p, _s: ({}, None),
 }
 
@@ -325,6 +330,7 @@ def _v201_request_start(p: dict[str, Any], s: StationState) -> Reply:
 
 
 V201: dict[str, Handler] = {
+    **_BOTH_VERSIONS,
     "RequestStartTransaction": _v201_request_start,
     "RequestStopTransaction": lambda p, s: _stop_or_reject(s, p["transactionId"]),
     "Reset": _v201_reset,
@@ -335,7 +341,6 @@ V201: dict[str, Handler] = {
     "GetVariables": _v201_get_variables,
     "SetVariables": _v201_set_variables,
     "TriggerMessage": _v201_trigger,
-    "DataTransfer": _data_transfer,
     "SendLocalList": lambda p, s: _status(
         _apply_local_list(
             s,
@@ -347,13 +352,6 @@ V201: dict[str, Handler] = {
         )
     ),
     "GetLocalListVersion": lambda _p, s: ({"versionNumber": s.local_list_version}, None),
-    "ClearCache": lambda _p, _s: _status("Accepted"),
-    "CertificateSigned": _certificate_signed,
-    "InstallCertificate": _install_certificate,
-    "GetInstalledCertificateIds": lambda _p, _s: _status("NotFound"),
-    "DeleteCertificate": lambda _p, _s: _status("NotFound"),
-    "SetChargingProfile": _set_profile,
-    "ClearChargingProfile": _clear_profile,
     "UpdateFirmware": lambda _p, _s: _status("Accepted"),
 }
 
