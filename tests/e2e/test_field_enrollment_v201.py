@@ -89,6 +89,14 @@ async def play_station_until_reset(ws: ClientConnection, seen: list[list[Any]]) 
         await ws.send(json.dumps([3, frame[1], answer(frame[2], frame[3])]))
 
 
+async def answer_csr_trigger(ws: ClientConnection) -> None:
+    """A profile-2 station without a certificate is asked for a CSR at once (2.0.1 F06)."""
+    trigger = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    assert trigger[0] == 2
+    assert trigger[2:] == ["TriggerMessage", {"requestedMessage": "SignChargingStationCertificate"}]
+    await ws.send(json.dumps([3, trigger[1], {"status": "Accepted"}]))
+
+
 def audited(running: RunningPlatform, action: str) -> list[tuple[str, dict[str, Any]]]:
     with Session(running.platform.engine) as session:
         rows = session.exec(select(AuditEntry).where(AuditEntry.action == action)).all()
@@ -113,6 +121,7 @@ async def test_a_201_station_moves_from_profile_2_to_3_through_a_new_network_pro
         additional_headers=basic(STATION),
     ) as ws:
         request = {"csr": csr_for(STATION, key), "certificateType": "ChargingStationCertificate"}
+        await answer_csr_trigger(ws)
         await ws.send(json.dumps([2, "s1", "SignCertificate", request]))
         assert json.loads(await ws.recv()) == [3, "s1", {"status": "Accepted"}]
         await asyncio.wait_for(play_station_until_reset(ws, seen), 10)
@@ -201,6 +210,7 @@ async def test_a_201_station_rejecting_the_network_profile_stays_at_profile_2(
         url, subprotocols=OCPP201, ssl=trust, additional_headers=basic(STATION)
     ) as ws:
         request = {"csr": csr_for(STATION, key), "certificateType": "ChargingStationCertificate"}
+        await answer_csr_trigger(ws)
         await ws.send(json.dumps([2, "s1", "SignCertificate", request]))
         assert json.loads(await ws.recv()) == [3, "s1", {"status": "Accepted"}]
         while "SetNetworkProfile" not in seen:
