@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from app.platform import Platform
-from tests.app.test_oauth import assert_problem
 from tests.factories import admin_headers, bearer, make_user, password_tokens
+from tests.problems import assert_problem
 
 
 def test_admins_read_the_audit_log_newest_first_with_filters(

@@ -17,10 +17,10 @@ from sqlmodel import Session, select
 from app.api import devices
 from app.platform import Platform
 from enrollment.tables import DeviceRow
-from tests.app.test_factory_helpers import FAMILY, device_body, stock_line
-from tests.app.test_oauth import assert_problem
+from tests.app.factory_line import FAMILY, device_body, stock_line
 from tests.factories import bearer, make_client
 from tests.live import LiveServer
+from tests.problems import assert_problem
 
 
 def nested(levels: int) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from app.platform import Platform
 from common.clock import utcnow
-from tests.app.test_oauth import assert_problem
 from tests.conftest import TEST_SECRET
 from tests.factories import admin_headers, bearer, make_user, password_tokens
+from tests.problems import assert_problem
 
 
 def _claims(**overrides: object) -> dict[str, object]:

@@ -11,15 +11,15 @@ from sqlmodel import Session, select
 
 from app.platform import Platform
 from enrollment.tables import DeviceRow
-from tests.app.test_factory_helpers import (
+from tests.app.factory_line import (
     FAMILY,
     device_body,
     line_headers,
     stock_line,
 )
-from tests.app.test_oauth import assert_problem
 from tests.factories import admin_headers
 from tests.live import LiveServer
+from tests.problems import assert_problem
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from app.edge import station_passwords
 from app.platform import Platform
 from charging.tables import Station
 from common.clock import utcnow
-from tests.app.test_factory_helpers import device_body, line_headers, stock_line
-from tests.app.test_oauth import assert_problem
+from tests.app.factory_line import device_body, line_headers, stock_line
+from tests.problems import assert_problem
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 
 from app.platform import Platform
 from enrollment.tables import DeviceRow, MacRangeRow
-from tests.app.test_factory_helpers import FAMILY, line_headers, stock_line
-from tests.app.test_oauth import assert_problem
+from tests.app.factory_line import FAMILY, line_headers, stock_line
+from tests.problems import assert_problem
 
 
 @pytest.fixture

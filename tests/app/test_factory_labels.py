@@ -17,8 +17,8 @@ from common.clock import utcnow
 from enrollment import service
 from enrollment.codes import normalize_code
 from enrollment.qr import LabelKind, decode_payload
-from tests.app.test_factory_helpers import device_body, line_headers, stock_line
-from tests.app.test_oauth import assert_problem
+from tests.app.factory_line import device_body, line_headers, stock_line
+from tests.problems import assert_problem
 
 
 @pytest.fixture

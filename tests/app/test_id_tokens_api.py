@@ -10,9 +10,9 @@ from app.platform import Platform
 from charging import events as ev
 from charging.outcomes import AuthorizationStatus
 from charging.service import ChargingCore
-from tests.app.test_stations_api import assert_problem
 from tests.charging.conftest import FAST_PASSWORDS, PASSWORD, T0
 from tests.factories import admin_headers, bearer, make_user, password_tokens
+from tests.problems import assert_problem
 
 
 def audit_actions(platform: Platform) -> list[str]:

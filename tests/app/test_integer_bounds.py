@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from app.platform import Platform
-from tests.app.test_oauth import assert_problem
 from tests.factories import PASSWORD, bearer, make_user
 from tests.live import LiveServer
+from tests.problems import assert_problem
 
 HUGE = 10**30
 

@@ -16,17 +16,7 @@ from app.platform import Platform
 from common.clock import utcnow
 from tests.factories import PASSWORD, bearer, make_client, make_user, password_tokens
 from tests.live import LiveServer
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, object] = response.json()
-    assert body["type"] == f"https://chargeline.dev/problems/{slug}"
-    assert body["status"] == status
-    return body
+from tests.problems import assert_problem
 
 
 def test_a_client_gets_a_token_with_its_credentials_in_basic_auth(

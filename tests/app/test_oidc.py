@@ -18,9 +18,9 @@ from jwt.algorithms import RSAAlgorithm
 from app.main import create_app
 from app.platform import build_platform
 from common.clock import utcnow
-from tests.app.test_oauth import assert_problem
 from tests.conftest import make_settings
 from tests.factories import bearer
+from tests.problems import assert_problem
 
 ISSUER = "https://keycloak.example/realms/chargeline"
 

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from app.ca.revocation import Revocation
 from app.platform import Platform
 from pki import CARole, RevocationReason, load_certificates
-from tests.app.ca.test_ca import station_csr
 from tests.factories import admin_headers, bearer, make_client
+from tests.pki.builders import station_csr
 
 NOW = datetime.now(UTC)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -12,16 +11,7 @@ from charging import events as ev
 from charging.service import ChargingCore
 from tests.charging.conftest import FAST_PASSWORDS, PASSWORD, T0, at
 from tests.factories import admin_headers, bearer, make_user, password_tokens
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, object] = response.json()
-    assert body["type"] == f"https://chargeline.dev/problems/{slug}"
-    return body
+from tests.problems import assert_problem
 
 
 def actions(platform: Platform) -> list[str]:

@@ -9,9 +9,9 @@ from charging import events as ev
 from charging.energy import ENERGY_REGISTER, POWER
 from charging.outcomes import TransactionDecision
 from charging.service import ChargingCore
-from tests.app.test_stations_api import assert_problem
 from tests.charging.conftest import FAST_PASSWORDS, PASSWORD, T0, at
 from tests.factories import admin_headers, bearer, make_user, password_tokens
+from tests.problems import assert_problem
 
 TAG = ev.IdToken("04A1B2C3")
 

@@ -12,13 +12,17 @@ import pytest
 from sqlmodel import Session
 
 from app import audit
-from app.edge import station_passwords
+from app.edge import PlatformGatekeeper, station_passwords
 from app.platform import Platform, build_platform
 from app.roles import Edge, bound_port, running_api, running_edge
+from app.tls import gateway_ssl_context
 from charging import registry
 from charging.tables import IdTokenRow
 from common.clock import utcnow
+from ocpp_edge.server import Gateway, GatewayOptions
 from tests.conftest import make_settings
+from tests.e2e.tls import NOW, PASSWORD, TlsGateway
+from tests.gateway.conftest import FakeSink
 
 STATION_PASSWORD = "station-password-0001"
 
@@ -85,3 +89,20 @@ async def started_platform(
 async def running(tmp_path: Path, database_url: str) -> AsyncIterator[RunningPlatform]:
     async with started_platform(tmp_path, database_url) as started:
         yield started
+
+
+@pytest.fixture
+async def tls_gateway(platform: Platform, tmp_path: Path) -> AsyncIterator[TlsGateway]:
+    platform.ca.initialize(now=NOW)
+    with Session(platform.engine) as session:
+        for station_id in ("CP-A", "CP-B"):
+            registry.add_station(
+                session, station_id, PASSWORD, passwords=station_passwords(), now=NOW, profile=2
+            )
+        session.commit()
+    gatekeeper = PlatformGatekeeper(platform.engine, station_passwords(), certificates=platform.ca)
+    gateway = Gateway(gatekeeper, FakeSink(), GatewayOptions(call_timeout=2.0))
+    server = await gateway.listen("127.0.0.1", 0, gateway_ssl_context(platform.ca))
+    (tmp_path / "root.pem").write_text(platform.ca.root_pem())
+    yield TlsGateway(platform, gateway, Gateway.port_of(server), tmp_path)
+    await gateway.close()

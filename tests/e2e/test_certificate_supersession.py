@@ -22,9 +22,9 @@ from websockets.exceptions import InvalidStatus
 from app.audit import AuditEntry
 from app.ca.tables import IssuedCertificateRow
 from pki import KeyKind, generate_private_key
-from tests.app.test_factory_helpers import device_body, stock_line
+from tests.app.factory_line import device_body, stock_line
 from tests.e2e.conftest import RunningPlatform
-from tests.e2e.test_openssl_interop import StationKeys, enrol
+from tests.e2e.tls import StationKeys, enrol
 from tests.factories import bearer, make_client
 from tests.pki.builders import csr_pem, make_csr
 

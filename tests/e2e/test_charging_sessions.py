@@ -13,13 +13,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from app.platform import Platform
 from charging.tables import MeterSampleRow, Station, Transaction
 from tests.e2e.conftest import RunningPlatform, basic
+from tests.e2e.stations import PLATFORM_CALL_REPLIES
 from tests.eventually import eventually
 from tests.factories import admin_headers_http
-
-PLATFORM_CALL_REPLIES: dict[str, dict[str, Any]] = {
-    "GetLocalListVersion": {"listVersion": 0},
-    "SendLocalList": {"status": "Accepted"},
-}
 
 
 async def call(ws: ClientConnection, message_id: str, action: str, payload: dict[str, Any]) -> Any:

@@ -25,7 +25,7 @@ from websockets.exceptions import InvalidStatus
 from charging.tables import Transaction
 from tests.db_proxy import TcpProxy
 from tests.e2e.conftest import RunningPlatform, basic, started_platform
-from tests.e2e.test_charging_sessions import PLATFORM_CALL_REPLIES
+from tests.e2e.stations import PLATFORM_CALL_REPLIES
 from tests.eventually import eventually
 from tests.factories import admin_headers_http
 

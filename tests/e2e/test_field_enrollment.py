@@ -12,10 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from sqlmodel import Session
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -23,23 +21,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from charging.tables import Station
 from pki.hierarchy import CARole
 from tests.e2e.conftest import RunningPlatform, basic
+from tests.e2e.stations import csr_for
 from tests.factories import admin_headers_http
-
-
-def csr_for(station_id: str, key: ec.EllipticCurvePrivateKey) -> str:
-    request = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(
-            x509.Name(
-                [
-                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Chargeline"),
-                    x509.NameAttribute(NameOID.COMMON_NAME, station_id),
-                ]
-            )
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return request.public_bytes(serialization.Encoding.PEM).decode()
 
 
 async def answer_calls(

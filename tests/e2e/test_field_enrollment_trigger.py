@@ -24,7 +24,7 @@ from app.identity.service import create_client
 from common.clock import utcnow
 from enrollment.csr_requests import CsrRequestPolicy
 from tests.e2e.conftest import RunningPlatform, basic
-from tests.e2e.test_field_enrollment import csr_for
+from tests.e2e.stations import csr_for
 from tests.eventually import eventually
 from tests.factories import admin_headers_http
 

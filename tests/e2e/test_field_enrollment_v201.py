@@ -24,7 +24,7 @@ from websockets.typing import Subprotocol
 from app.audit import AuditEntry
 from charging.tables import Station
 from tests.e2e.conftest import RunningPlatform, basic, started_platform
-from tests.e2e.test_field_enrollment import csr_for
+from tests.e2e.stations import csr_for
 
 STATION = "CP-FIELD-201"
 OCPP201 = [Subprotocol("ocpp2.0.1")]

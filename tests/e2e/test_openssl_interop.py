@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,22 +18,14 @@ from sqlmodel import Session
 
 from app.audit import Actor
 from app.ca import CertificateAuthority
-from app.edge import PlatformGatekeeper, station_passwords
 from app.platform import Platform
-from app.tls import gateway_ssl_context
-from charging import registry
-from ocpp_edge.server import Gateway, GatewayOptions
 from pki import CARole, KeyKind, RevocationReason, generate_private_key
-from pki.keys import PrivateKey
-from tests.gateway.conftest import FakeSink
+from tests.e2e.tls import NOW, TlsGateway, enrol
 from tests.live import LiveServer
 from tests.pki.builders import csr_pem, make_csr
 from tests.pki.conftest import build_test_ca
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
-
-NOW = datetime.now(UTC).replace(microsecond=0)
-PASSWORD = "station-password-0001"
 
 
 def openssl(*args: str | Path, ok: bool = True) -> str:
@@ -45,85 +35,6 @@ def openssl(*args: str | Path, ok: bool = True) -> str:
     output = done.stdout.decode(errors="replace") + done.stderr.decode(errors="replace")
     assert (done.returncode == 0) == ok, output
     return output
-
-
-@dataclass
-class StationKeys:
-    """A station's key and issued chain, written where openssl and ssl can read them."""
-
-    serial_hex: str
-    cert: Path
-    key: Path
-    chain: Path
-
-
-def enrol(ca: CertificateAuthority, directory: Path, station_id: str, kind: KeyKind) -> StationKeys:
-    key: PrivateKey = generate_private_key(kind)
-    with Session(ca.engine) as session:
-        issued = ca.issue_station_certificate(
-            session,
-            csr_pem(make_csr(key, station_id)),
-            station_id=station_id,
-            actor=Actor("test"),
-            now=datetime.now(UTC),  # not NOW: other modules enrol long after this one loaded
-        )
-        session.commit()
-    files = StationKeys(
-        issued.serial_hex,
-        directory / f"{station_id}-{kind}.pem",
-        directory / f"{station_id}-{kind}.key",
-        directory / f"{station_id}-{kind}-chain.pem",
-    )
-    files.cert.write_text(issued.certificate_pem)
-    files.chain.write_text(issued.chain_pem)
-    files.key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return files
-
-
-@dataclass
-class TlsGateway:
-    platform: Platform
-    gateway: Gateway
-    port: int
-    files: Path
-
-    @property
-    def root(self) -> Path:
-        return self.files / "root.pem"
-
-    def revoke(self, serial_hex: str) -> None:
-        with Session(self.platform.engine) as session:
-            self.platform.ca.revoke(
-                session,
-                serial_hex,
-                RevocationReason.KEY_COMPROMISE,
-                actor=Actor("test"),
-                now=datetime.now(UTC),
-            )
-            session.commit()
-
-
-@pytest.fixture
-async def tls_gateway(platform: Platform, tmp_path: Path) -> AsyncIterator[TlsGateway]:
-    platform.ca.initialize(now=NOW)
-    with Session(platform.engine) as session:
-        for station_id in ("CP-A", "CP-B"):
-            registry.add_station(
-                session, station_id, PASSWORD, passwords=station_passwords(), now=NOW, profile=2
-            )
-        session.commit()
-    gatekeeper = PlatformGatekeeper(platform.engine, station_passwords(), certificates=platform.ca)
-    gateway = Gateway(gatekeeper, FakeSink(), GatewayOptions(call_timeout=2.0))
-    server = await gateway.listen("127.0.0.1", 0, gateway_ssl_context(platform.ca))
-    (tmp_path / "root.pem").write_text(platform.ca.root_pem())
-    yield TlsGateway(platform, gateway, Gateway.port_of(server), tmp_path)
-    await gateway.close()
 
 
 def test_openssl_verifies_issued_chains_the_crl_and_live_ocsp_answers(

@@ -4,13 +4,11 @@ card and by app, live events, and the guest cut off everywhere once removed."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlmodel import Session, select
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 
 from app.ca.tables import IssuedCertificateRow
 from app.platform import build_platform
@@ -27,61 +25,13 @@ from app.roles import bound_port, running_api, running_edge
 from common.clock import utcnow
 from tests.conftest import make_settings
 from tests.e2e.conftest import RunningPlatform, basic
+from tests.e2e.owners import login
+from tests.e2e.stations import RawStation
 from tests.eventually import eventually
 from tests.factories import PASSWORD, make_user
 from tests.owner_helpers import Inbox, make_device, smtp_port, start_smtp, text_part
 
 SERIAL = "SN-E2E-0001"
-
-
-class RawStation:
-    """An OCPP 1.6 station made of raw frames; it answers the platform's calls and keeps the
-    local authorization list they build."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-        self.ids = itertools.count(1)
-        self.pending: dict[str, asyncio.Future[list[Any]]] = {}
-        self.received: list[tuple[str, dict[str, Any]]] = []
-        self.local_list: dict[str, str] = {}
-        self.list_version = 0
-
-    async def run(self) -> None:
-        async for raw in self.ws:
-            message = json.loads(raw)
-            if message[0] == 2:
-                self.received.append((message[2], message[3]))
-                answer = self.answer(message[2], message[3])
-                await self.ws.send(json.dumps([3, message[1], answer]))
-            else:
-                self.pending.pop(message[1]).set_result(message)
-
-    def answer(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        if action == "GetLocalListVersion":
-            return {"listVersion": self.list_version}
-        if action == "SendLocalList":
-            if payload["updateType"] == "Full":
-                self.local_list = {}
-            for entry in payload.get("localAuthorizationList", []):
-                if "idTagInfo" in entry:
-                    self.local_list[entry["idTag"]] = entry["idTagInfo"]["status"]
-                else:
-                    self.local_list.pop(entry["idTag"], None)
-            self.list_version = payload["listVersion"]
-        return {"status": "Accepted"}
-
-    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        message_id = str(next(self.ids))
-        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        self.pending[message_id] = future
-        await self.ws.send(json.dumps([2, message_id, action, payload]))
-        answer = await asyncio.wait_for(future, 10)
-        assert answer[0] == 3, answer
-        result: dict[str, Any] = answer[2]
-        return result
-
-    def calls(self, action: str) -> list[dict[str, Any]]:
-        return [payload for name, payload in self.received if name == action]
 
 
 def stamp(*, minutes: int = 0) -> str:
@@ -143,14 +93,6 @@ def csr_pem() -> str:
         .sign(key, hashes.SHA256())
     )
     return request.public_bytes(serialization.Encoding.PEM).decode()
-
-
-async def login(http: httpx.AsyncClient, address: str, password: str) -> dict[str, str]:
-    answer = await http.post(
-        "/oauth/token", data={"grant_type": "password", "username": address, "password": password}
-    )
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 async def test_an_owner_shares_a_station_with_a_guest_and_cuts_them_off(

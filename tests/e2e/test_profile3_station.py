@@ -13,9 +13,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from app.ca.revocation_watch import RevocationWatch
 from pki import KeyKind
 from tests.e2e.conftest import basic
-from tests.e2e.test_openssl_interop import StationKeys, TlsGateway, enrol, tls_gateway
-
-__all__ = ["tls_gateway"]
+from tests.e2e.tls import StationKeys, TlsGateway, enrol
 
 
 def client_context(gateway: TlsGateway, keys: StationKeys) -> ssl.SSLContext:

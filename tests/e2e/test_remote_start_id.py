@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 from app.identity.tables import User
 from charging.tables import RemoteStart, Transaction
 from tests.e2e.conftest import RunningPlatform
-from tests.e2e.test_card_scope import pair, station
-from tests.e2e.test_owner_journey import login
+from tests.e2e.owners import login, pair
+from tests.e2e.stations import station
 from tests.eventually import eventually
 from tests.factories import PASSWORD, admin_headers_http, make_user
 

@@ -28,7 +28,7 @@ from pki import KeyKind
 from tests import conftest
 from tests.conftest import TEST_SECRET, make_settings
 from tests.e2e.conftest import RunningPlatform
-from tests.e2e.test_openssl_interop import StationKeys, enrol
+from tests.e2e.tls import StationKeys, enrol
 from tests.eventually import eventually
 from tests.factories import admin_headers_http
 

@@ -17,7 +17,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.e2e.test_serve_process import CLI, free_port
+from tests.e2e.processes import CLI, free_port
 from tests.eventually import eventually_sync
 
 PASSWORD = "station-password-0001"

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
-CLI = [sys.executable, "-m", "app.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.e2e.processes import CLI, free_port
 
 
 def test_serve_prints_its_urls_and_the_admin_it_tells_about_gets_a_token(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ from websockets.asyncio.client import connect
 
 from common.clock import utcnow
 from tests.e2e.conftest import RunningPlatform, basic
-from tests.e2e.test_owner_journey import RawStation, login
+from tests.e2e.owners import login
+from tests.e2e.stations import RawStation
 from tests.factories import PASSWORD, make_user
 from tests.owner_helpers import make_device
 

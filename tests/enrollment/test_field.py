@@ -42,7 +42,8 @@ from enrollment.profile_upgrade import (
     upgrade_step_accepted,
 )
 from pki import CARole, load_certificates
-from tests.app.ca.test_ca import refusals, station_csr
+from tests.audit_trail import refusals
+from tests.pki.builders import station_csr
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -7,6 +7,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
+from pki import generate_private_key
+
 OPERATOR = "Chargeline Test CPO"
 
 
@@ -54,3 +56,8 @@ def _is_edwards(key: CertificateIssuerPrivateKeyTypes) -> bool:
     from cryptography.hazmat.primitives.asymmetric import ed448, ed25519
 
     return isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey)
+
+
+def station_csr(station_id: str = "CP-1", **kwargs: object) -> str:
+    """A PEM CSR for ``station_id`` on a fresh key, as a station sends it."""
+    return csr_pem(make_csr(generate_private_key(), station_id, **kwargs))  # type: ignore[arg-type]

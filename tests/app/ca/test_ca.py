@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import stat
 import threading
 from collections.abc import Iterator
@@ -17,7 +16,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from app.audit import AuditEntry
 from app.ca import AlreadyRevoked, CertificateAuthority, UnknownCertificate
 from app.ca.keys import normalise_serial, serial_to_hex
 from app.ca.tables import CAMaterial, IssuedCertificateRow
@@ -35,8 +33,9 @@ from pki import (
     load_certificates,
     stations_of_user_certificate,
 )
+from tests.audit_trail import refusals
 from tests.factories import TEST_ACTOR
-from tests.pki.builders import csr_pem, make_csr
+from tests.pki.builders import csr_pem, make_csr, station_csr
 from tests.pki.conftest import build_test_ca
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -54,10 +53,6 @@ def session(platform: Platform) -> Iterator[Session]:
         yield session
 
 
-def station_csr(station_id: str = "CP-1", **kwargs: object) -> str:
-    return csr_pem(make_csr(generate_private_key(), station_id, **kwargs))  # type: ignore[arg-type]
-
-
 def issue(ca: CertificateAuthority, session: Session, station_id: str = "CP-1") -> str:
     issued = ca.issue_station_certificate(
         session, station_csr(station_id), station_id=station_id, actor=TEST_ACTOR, now=NOW
@@ -70,12 +65,6 @@ def der_of(ca: CertificateAuthority, session: Session, serial: str) -> bytes:
     row = ca.find(session, serial)
     assert row is not None
     return load_certificates(row.certificate_pem)[0].public_bytes(serialization.Encoding.DER)
-
-
-def refusals(platform: Platform, action: str) -> list[dict[str, object]]:
-    with Session(platform.engine) as session:
-        rows = session.exec(select(AuditEntry).where(AuditEntry.action == action)).all()
-        return [json.loads(row.detail) | {"outcome": row.outcome} for row in rows]
 
 
 def test_initialising_twice_keeps_one_hierarchy(

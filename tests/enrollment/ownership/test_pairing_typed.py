@@ -18,7 +18,7 @@ from app.platform import Platform
 from common.clock import utcnow
 from enrollment import service
 from enrollment.ownership.tables import PairingFailure
-from tests.app.test_factory_helpers import line_headers
+from tests.app.factory_line import line_headers
 from tests.owner_helpers import Labels, device_state, login, make_device
 
 SERIAL = "SN-TYPE-0001"
