@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,17 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.processes import free_port
 from tests.eventually import eventually_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PORTS = {"8000": "--api-port", "9000": "--ocpp-port", "9443": "--ocpp-tls-port"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def tour_script(ports: dict[str, int]) -> str:
