@@ -88,50 +88,14 @@ def record_apart(
 
 
 class AuditLog:
-    """The audit log as the domain services' port (``enrollment.ports.AuditRecorder``)."""
+    """The audit log as the domain services' port (``enrollment.ports.AuditRecorder``):
+    ``add`` is :func:`record` (the entry commits with the caller's transaction), ``record`` is
+    :func:`record_apart` on this engine (the entry survives the caller's rollback)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def add(
-        self,
-        session: Session,
-        actor: Actor,
-        action: str,
-        *,
-        object_type: str = "",
-        object_id: str = "",
-        outcome: str = "success",
-        **detail: Any,
-    ) -> AuditEntry:
-        """:func:`record`: the entry commits with the caller's transaction."""
-        return record(
-            session,
-            actor,
-            action,
-            object_type=object_type,
-            object_id=object_id,
-            outcome=outcome,
-            **detail,
-        )
+    add = staticmethod(record)
 
-    def record(
-        self,
-        actor: Actor,
-        action: str,
-        *,
-        object_type: str = "",
-        object_id: str = "",
-        outcome: str = "success",
-        **detail: Any,
-    ) -> None:
-        """:func:`record_apart`: the entry survives the caller's rollback."""
-        record_apart(
-            self.engine,
-            actor,
-            action,
-            object_type=object_type,
-            object_id=object_id,
-            outcome=outcome,
-            **detail,
-        )
+    def record(self, actor: Actor, action: str, **fields: Any) -> None:
+        record_apart(self.engine, actor, action, **fields)
