@@ -11,13 +11,13 @@ import xml.etree.ElementTree as ET
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app import audit
+from app.identity.tables import LoginFailure
 from app.platform import Platform
 from common.clock import utcnow
 from enrollment import service
-from enrollment.ownership.tables import PairingFailure
 from tests.app.factory_line import line_headers
 from tests.owner_helpers import Labels, device_state, login, make_device
 
@@ -141,7 +141,10 @@ def test_text_that_is_no_code_names_its_fault_and_is_not_counted(
     garbage = post_pair(client, owner, labels.device, "https://example.com/")
     assert garbage.status_code == 422 and garbage.json()["reason"] == "unknown_format"
     with Session(platform.engine) as session:
-        assert session.get(PairingFailure, f"device:{SERIAL}") is None
+        counted = session.exec(
+            select(LoginFailure).where(col(LoginFailure.key).startswith("pairing:"))
+        ).all()
+        assert [(row.key, row.failures) for row in counted if row.failures] == []
 
 
 def test_wrong_typed_codes_count_towards_the_lockout(
