@@ -72,16 +72,6 @@ class InvitationRow(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
-class PairingFailure(SQLModel, table=True):
-    """Consecutive failed pairing attempts per key (``device:<serial>`` or ``user:<id>``)."""
-
-    __tablename__ = "pairing_failures"
-
-    key: str = Field(primary_key=True, max_length=80)
-    failures: int = 0
-    last_failure_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-
-
 class UserCertificateBinding(SQLModel, table=True):
     """Which stations a user certificate was issued for (the SAN), for revocation on removal."""
 
