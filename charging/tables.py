@@ -40,6 +40,8 @@ class Station(SQLModel, table=True):
     edge_node: str | None = Field(default=None, max_length=64, index=True)
     """The edge node holding the station's live connection (None while offline)."""
     pending: bool = Field(default=False, index=True)
+    time_zone: str | None = Field(default=None, max_length=64)
+    """IANA zone (``Europe/Berlin``) for maintenance windows; None means UTC."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
 
 
