@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from tests.e2e.conftest import RunningPlatform
+from tests.e2e.http import api_client
 from tests.e2e.owners import login, pair
 from tests.e2e.stations import station
 from tests.eventually import eventually
@@ -26,7 +25,7 @@ async def test_an_owners_card_charges_at_their_station_and_is_refused_at_another
 ) -> None:
     make_user(running.platform, "a@example.com")
     make_user(running.platform, "b@example.com")
-    async with httpx.AsyncClient(base_url=running.api_url, timeout=20) as http:
+    async with api_client(running.api_url) as http:
         owner_a = await login(http, "a@example.com", PASSWORD)
         owner_b = await login(http, "b@example.com", PASSWORD)
         await pair(http, owner_a, running, OWN)

@@ -11,7 +11,6 @@ import json
 import ssl
 from pathlib import Path
 
-import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -24,6 +23,7 @@ from app.ca.tables import IssuedCertificateRow
 from pki import KeyKind, generate_private_key
 from tests.app.factory_line import device_body, stock_line
 from tests.e2e.conftest import RunningPlatform
+from tests.e2e.http import api_client
 from tests.e2e.tls import StationKeys, enrol
 from tests.factories import bearer, make_client
 from tests.pki.builders import csr_pem, make_csr
@@ -60,7 +60,7 @@ def revoked_message(keys: StationKeys) -> str:
 
 
 async def crl_reasons(running: RunningPlatform) -> dict[int, x509.ReasonFlags | None]:
-    async with httpx.AsyncClient(base_url=running.api_url) as http:
+    async with api_client(running.api_url) as http:
         response = await http.get("/pki/crl/station.crl")
     assert response.status_code == 200
     crl = x509.load_der_x509_crl(response.content)
@@ -126,7 +126,7 @@ async def test_a_factory_re_enrollment_supersedes_the_old_certificate_at_once(
     platform = running.platform
     stock_line(platform)
     line = make_client(platform, "manufacturing", name="line-1")
-    async with httpx.AsyncClient(base_url=running.api_url) as http:
+    async with api_client(running.api_url) as http:
         token = await http.post(
             "/oauth/token",
             data={"grant_type": "client_credentials"},

@@ -6,13 +6,13 @@ import asyncio
 import json
 from typing import Any
 
-import httpx
 from sqlmodel import Session, col, select
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.platform import Platform
 from charging.tables import MeterSampleRow, Station, Transaction
 from tests.e2e.conftest import RunningPlatform, basic
+from tests.e2e.http import api_client
 from tests.e2e.stations import PLATFORM_CALL_REPLIES
 from tests.eventually import eventually
 from tests.factories import admin_headers_http
@@ -199,7 +199,7 @@ async def test_remote_commands_reach_the_station_and_bring_its_answer_back(
     running: RunningPlatform,
 ) -> None:
     running.add_station("CP-CMD")
-    async with httpx.AsyncClient(base_url=running.api_url) as http:
+    async with api_client(running.api_url) as http:
         headers = await admin_headers_http(running.platform, http)
         offline = await http.post("/api/v1/stations/CP-CMD/commands/reset", headers=headers)
         assert offline.status_code == 409 and offline.json()["type"].endswith("station-offline")

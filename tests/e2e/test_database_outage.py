@@ -25,6 +25,7 @@ from websockets.exceptions import InvalidStatus
 from charging.tables import Transaction
 from tests.db_proxy import TcpProxy
 from tests.e2e.conftest import RunningPlatform, basic, started_platform
+from tests.e2e.http import api_client
 from tests.e2e.stations import PLATFORM_CALL_REPLIES
 from tests.eventually import eventually
 from tests.factories import admin_headers_http
@@ -92,7 +93,7 @@ async def test_the_api_answers_503_with_retry_after_and_recovers(
     outage: tuple[RunningPlatform, Outage],
 ) -> None:
     running, database = outage
-    async with httpx.AsyncClient(base_url=running.api_url) as http:
+    async with api_client(running.api_url) as http:
         admin = await admin_headers_http(running.platform, http)
         database.begin()
         try:

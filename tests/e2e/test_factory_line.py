@@ -8,7 +8,6 @@ import json
 import ssl
 from pathlib import Path
 
-import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -21,6 +20,7 @@ from charging.tables import Station
 from enrollment import repository
 from enrollment.identifiers import MacRange
 from tests.e2e.conftest import RunningPlatform
+from tests.e2e.http import api_client
 from tests.factories import bearer, make_client
 
 
@@ -89,7 +89,7 @@ async def test_a_device_goes_from_the_line_to_market(
     stock_line(running)
     issued = make_client(running.platform, "manufacturing")
     serial = "CL-E2E-0001"
-    async with httpx.AsyncClient(base_url=running.api_url, timeout=30) as http:
+    async with api_client(running.api_url) as http:
         token = await http.post(
             "/oauth/token",
             data={"grant_type": "client_credentials"},

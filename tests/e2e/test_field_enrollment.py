@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -21,6 +20,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from charging.tables import Station
 from pki.hierarchy import CARole
 from tests.e2e.conftest import RunningPlatform, basic
+from tests.e2e.http import api_client
 from tests.e2e.stations import csr_for
 from tests.factories import admin_headers_http
 
@@ -144,7 +144,7 @@ async def test_a_station_moves_from_profile_2_to_3_over_ocpp_and_revocation_cuts
             )
         )
         assert json.loads(await ws.recv())[2]["status"] == "Accepted"
-        async with httpx.AsyncClient(base_url=running.api_url) as http:
+        async with api_client(running.api_url) as http:
             headers = await admin_headers_http(running.platform, http)
             listed = await http.get(
                 "/api/v1/certificates", params={"station_id": "CP-FIELD"}, headers=headers

@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlmodel import Session, select
@@ -24,6 +23,7 @@ from app.identity.service import create_client
 from common.clock import utcnow
 from enrollment.csr_requests import CsrRequestPolicy
 from tests.e2e.conftest import RunningPlatform, basic
+from tests.e2e.http import api_client
 from tests.e2e.stations import csr_for
 from tests.eventually import eventually
 from tests.factories import admin_headers_http
@@ -190,7 +190,7 @@ async def test_an_admin_asks_for_a_csr_through_the_trigger_command(
     quick.add_station("CP-P2", profile=2)
     action, requested = TRIGGER[version]
     async with (
-        httpx.AsyncClient(base_url=quick.api_url) as http,
+        api_client(quick.api_url) as http,
         tls_station(quick, "CP-P2", version, tmp_path) as ws,
     ):
         headers = await admin_headers_http(quick.platform, http)
@@ -214,7 +214,7 @@ async def test_a_certificate_kind_1_6_cannot_express_is_refused(
 ) -> None:
     quick.add_station("CP-P2", profile=2)
     async with (
-        httpx.AsyncClient(base_url=quick.api_url) as http,
+        api_client(quick.api_url) as http,
         tls_station(quick, "CP-P2", "1.6", tmp_path) as ws,
     ):
         headers = await admin_headers_http(quick.platform, http)

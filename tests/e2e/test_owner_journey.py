@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -25,6 +24,7 @@ from app.roles import bound_port, running_api, running_edge
 from common.clock import utcnow
 from tests.conftest import make_settings
 from tests.e2e.conftest import RunningPlatform, basic
+from tests.e2e.http import api_client
 from tests.e2e.owners import login
 from tests.e2e.stations import RawStation
 from tests.eventually import eventually
@@ -102,7 +102,7 @@ async def test_an_owner_shares_a_station_with_a_guest_and_cuts_them_off(
     labels = make_device(running.platform, SERIAL)
     running.add_station(SERIAL)
     guest_user = make_user(running.platform, "guest@example.com")
-    async with httpx.AsyncClient(base_url=running.api_url, timeout=20) as http:
+    async with api_client(running.api_url) as http:
         # the owner signs up and verifies the address from the mail
         signup = await http.post(
             "/api/v1/app/signup",

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from sqlmodel import Session, select
 
 from app.identity.tables import User
 from charging.tables import RemoteStart, Transaction
 from tests.e2e.conftest import RunningPlatform
+from tests.e2e.http import api_client
 from tests.e2e.owners import login, pair
 from tests.e2e.stations import station
 from tests.eventually import eventually
@@ -35,7 +35,7 @@ async def test_two_remote_starts_get_different_ids_and_the_transaction_names_its
     running: RunningPlatform,
 ) -> None:
     owner = make_user(running.platform, "owner@example.com")
-    async with httpx.AsyncClient(base_url=running.api_url) as http:
+    async with api_client(running.api_url) as http:
         headers = await login(http, "owner@example.com", PASSWORD)
         await pair(http, headers, running, SERIAL)
         async with station(running, SERIAL, "ocpp2.0.1") as raw:
@@ -95,7 +95,7 @@ async def test_an_id_the_platform_never_gave_this_station_links_nothing(
     running: RunningPlatform,
 ) -> None:
     make_user(running.platform, "owner@example.com")
-    async with httpx.AsyncClient(base_url=running.api_url) as http:
+    async with api_client(running.api_url) as http:
         headers = await login(http, "owner@example.com", PASSWORD)
         await pair(http, headers, running, SERIAL)
         with Session(running.platform.engine) as session:

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -28,6 +27,7 @@ from pki import KeyKind
 from tests import conftest
 from tests.conftest import TEST_SECRET, make_settings
 from tests.e2e.conftest import RunningPlatform
+from tests.e2e.http import api_client
 from tests.e2e.tls import StationKeys, enrol
 from tests.eventually import eventually
 from tests.factories import admin_headers_http
@@ -178,7 +178,7 @@ async def test_a_certificate_revoked_over_rest_on_an_api_process_is_cut_off_and_
 ) -> None:
     async with (
         tls_edge(tmp_path, database_url, redis_url) as target,
-        httpx.AsyncClient(base_url=target.api_url) as http,
+        api_client(target.api_url) as http,
     ):
         headers = await admin_headers_http(target.api_platform, http)
         async with connect(target.url, subprotocols=["ocpp1.6"], ssl=target.context()) as ws:

@@ -6,7 +6,6 @@ import asyncio
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 from redis.asyncio import Redis
 
@@ -16,6 +15,7 @@ from app.roles import bound_port, running_api, running_edge
 from tests import conftest
 from tests.conftest import make_settings
 from tests.e2e.conftest import RunningPlatform, basic
+from tests.e2e.http import api_client
 from tests.eventually import eventually
 from tests.factories import admin_headers_http
 
@@ -43,7 +43,7 @@ async def test_the_api_reaches_a_station_held_by_another_process(
         )
         RunningPlatform(edge_platform, edge, "", "").add_station("CP-FAR")
         url = f"ws://127.0.0.1:{edge.ocpp_port}/ocpp/CP-FAR"
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bound_port(api)}") as http:
+        async with api_client(f"http://127.0.0.1:{bound_port(api)}") as http:
             headers = await admin_headers_http(api_platform, http)
             offline = await http.post("/api/v1/stations/CP-FAR/commands/reset", headers=headers)
             assert offline.status_code == 409

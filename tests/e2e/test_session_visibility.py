@@ -14,6 +14,7 @@ from websockets.asyncio.client import connect
 
 from common.clock import utcnow
 from tests.e2e.conftest import RunningPlatform, basic
+from tests.e2e.http import api_client
 from tests.e2e.owners import login
 from tests.e2e.stations import RawStation
 from tests.factories import PASSWORD, make_user
@@ -60,7 +61,7 @@ async def test_each_owner_sees_the_sessions_of_their_own_time_with_the_station(
     make_user(running.platform, "first@example.com")
     make_user(running.platform, "second@example.com")
     async with (
-        httpx.AsyncClient(base_url=running.api_url, timeout=20) as http,
+        api_client(running.api_url) as http,
         connect(
             f"{running.ocpp_url}/{SERIAL}",
             subprotocols=["ocpp1.6"],

@@ -6,7 +6,6 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlmodel import Session, select
 from websockets.asyncio.client import connect
@@ -14,6 +13,7 @@ from websockets.exceptions import InvalidStatus
 
 from app.audit import AuditEntry
 from tests.e2e.conftest import STATION_PASSWORD, RunningPlatform, basic, started_platform
+from tests.e2e.http import api_client
 from tests.factories import admin_headers_http
 
 BOOT = [2, "b", "BootNotification", {"chargePointVendor": "ACME", "chargePointModel": "X"}]
@@ -66,7 +66,7 @@ async def test_auto_registration_answers_pending_until_an_admin_approves(
     with pytest.raises(InvalidStatus) as hijack:
         await boot(auto.ocpp_url, "CP-NEW", "another-password-000001")
     assert hijack.value.response.status_code == 401
-    async with httpx.AsyncClient(base_url=auto.api_url) as http:
+    async with api_client(auto.api_url) as http:
         headers = await admin_headers_http(auto.platform, http)
         pending = await http.get("/api/v1/stations", params={"pending": True}, headers=headers)
         assert [s["id"] for s in pending.json()["items"]] == ["CP-NEW"]
@@ -152,7 +152,7 @@ async def test_an_admin_lifts_a_station_lockout_over_rest(running: RunningPlatfo
         await boot_from(running.ocpp_url, "CP-LOCKED", f"guess-number-{n:08d}", address="127.0.0.5")
     locked = await boot_from(running.ocpp_url, "CP-LOCKED", STATION_PASSWORD, address="127.0.0.5")
     assert locked == 429
-    async with httpx.AsyncClient(base_url=running.api_url) as http:
+    async with api_client(running.api_url) as http:
         headers = await admin_headers_http(running.platform, http)
         answer = await http.post("/api/v1/stations/CP-LOCKED/unlock-credentials", headers=headers)
         assert answer.status_code == 200 and answer.json() == {"cleared": 2}

@@ -7,12 +7,12 @@ import asyncio
 import contextlib
 import io
 
-import httpx
 import pytest
 
 from app.cli.simulate import configure_parser, run
 from simulator.fleet import FleetConfig, FleetReport, SimulatedStation, run_fleet
 from tests.e2e.conftest import STATION_PASSWORD, RunningPlatform
+from tests.e2e.http import api_client
 from tests.eventually import eventually
 from tests.factories import admin_headers_http
 
@@ -37,7 +37,7 @@ def _config(running: RunningPlatform, protocol: str, **more: object) -> FleetCon
 
 
 async def _transactions(running: RunningPlatform, station_id: str) -> list[dict[str, object]]:
-    async with httpx.AsyncClient(base_url=running.api_url) as http:
+    async with api_client(running.api_url) as http:
         headers = await admin_headers_http(running.platform, http, email=f"a-{station_id}@x.org")
         listed = await http.get(
             "/api/v1/transactions", params={"station_id": station_id}, headers=headers
@@ -82,7 +82,7 @@ async def test_a_remote_start_over_the_api_starts_a_transaction(
     try:
         await eventually(lambda: made and made[0].stats.booted >= 1)
         await eventually(lambda: running.edge.gateway.is_connected("RUN-0001"))
-        async with httpx.AsyncClient(base_url=running.api_url) as http:
+        async with api_client(running.api_url) as http:
             headers = await admin_headers_http(running.platform, http)
             started = await http.post(
                 "/api/v1/stations/RUN-0001/commands/start",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 
 from simulator.fleet import FleetConfig, run_fleet
 from tests.e2e.conftest import STATION_PASSWORD, RunningPlatform
+from tests.e2e.http import api_client
 from tests.factories import admin_headers_http
 
 TAG = "CARD-SIM-1"
@@ -39,7 +39,7 @@ async def test_simulated_fleets_charge_and_the_api_shows_their_energy(
 
     assert report.ok, report.summary()
     assert report.stats.sessions_finished == 6
-    async with httpx.AsyncClient(base_url=running.api_url) as http:
+    async with api_client(running.api_url) as http:
         headers = await admin_headers_http(running.platform, http)
         for station in report.stations:
             listed = await http.get(
