@@ -5,12 +5,13 @@ OCPP code, a command the station's OCPP version cannot express -> 422. A station
 ``Rejected`` gets a 200 with that status: its answer is passed through, not hidden.
 """
 
+import json
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from app import audit
@@ -108,10 +109,24 @@ def trigger_command(body: TriggerBody) -> Command:
     return Trigger(body.message, body.evse_id)
 
 
+DATA_TRANSFER_MAX_CHARS = 64 * 1024
+
+
 class DataTransferBody(_Body):
     vendor_id: str = Field(min_length=1, max_length=255)
     message_id: str | None = Field(default=None, max_length=50)
-    data: Any = None
+    data: Any = Field(
+        default=None,
+        description=f"any JSON value, at most {DATA_TRANSFER_MAX_CHARS} characters serialised",
+    )
+
+    @field_validator("data")
+    @classmethod
+    def _fits_a_frame(cls, data: Any) -> Any:
+        """The station reads the data inside one OCPP frame; keep it well below frame limits."""
+        if len(json.dumps(data, separators=(",", ":"))) > DATA_TRANSFER_MAX_CHARS:
+            raise ValueError(f"data is longer than {DATA_TRANSFER_MAX_CHARS} characters")
+        return data
 
 
 class CommandAnswer(BaseModel):
