@@ -12,8 +12,6 @@ import pytest
 
 from charging.commands import (
     SignedUpdateFirmware,
-    Trigger,
-    TriggerKind,
     UpdateFirmware,
 )
 from charging.events import (
@@ -23,7 +21,7 @@ from charging.events import (
     StationBooted,
 )
 from ocpp_edge.session import StationCallError
-from simulator.firmware import FirmwareFault, build_image
+from simulator.firmware import build_image
 from tests.gateway.conftest import RunningGateway
 from tests.simulator.firmware_servers import (
     FileServer,
