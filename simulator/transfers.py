@@ -211,13 +211,15 @@ async def upload(
     try:
         if scheme == "ftp":
             where = ftp_location(target)
-            async with (
-                aioftp.Client.context(
-                    where.host, where.port, where.user, where.password, socket_timeout=timeout
-                ) as client,
-                client.upload_stream(where.path) as stream,
-            ):
-                await stream.write(data)
+            async with aioftp.Client.context(
+                where.host, where.port, where.user, where.password, socket_timeout=timeout
+            ) as client:
+                # a refused STOR would leave aioftp's data connection open: ask first
+                folder = where.path.rsplit("/", 1)[0] or "/"
+                if not await client.is_dir(folder):
+                    raise TransferError(f"no folder {folder} on the FTP server")
+                async with client.upload_stream(where.path) as stream:
+                    await stream.write(data)
             return
         if scheme in ("https", "http"):
             async with httpx.AsyncClient(verify=verify, timeout=timeout) as http:

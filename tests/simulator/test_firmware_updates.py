@@ -339,3 +339,14 @@ async def test_an_image_that_names_no_version_fails_verification(
         )
         await eventually(lambda: "InstallVerificationFailed" in _statuses(gateway))
     assert _statuses(gateway) == ["Downloading", "Downloaded", "InstallVerificationFailed"]
+
+
+async def test_a_missing_ftp_file_fails_the_download(
+    gateway: RunningGateway, tmp_path: Path
+) -> None:
+    async with ftp_server(tmp_path / "ftp") as ftp, one_station(gateway, "2.0.1"):
+        await gateway.gateway.send(
+            STATION, UpdateFirmware(ftp.url("nope.bin"), _now(), 3, retries=1)
+        )
+        await eventually(lambda: "DownloadFailed" in _statuses(gateway))
+    assert _statuses(gateway) == ["Downloading", "Downloading", "DownloadFailed"]
