@@ -209,8 +209,8 @@ def _v16_extended_trigger(p: dict[str, Any], s: StationState) -> Reply:
     """ExtendedTriggerMessage (Security Whitepaper 4.8); the simulator makes no CSRs."""
     connector = p.get("connectorId")
     message = p["requestedMessage"]
-    if message not in _V16_EXTENDED_TRIGGERS:
-        return _status("NotImplemented")
+    if message not in _V16_EXTENDED_TRIGGERS:  # SignChargePointCertificate: no key to sign
+        return _status("Rejected")
     if connector is not None and not 0 < connector <= s.evses:
         return _status("Rejected")
     return _status("Accepted", SendMessage(message, connector, extended=True))
