@@ -63,6 +63,13 @@ class ChargingProfileKind(StrEnum):
     RELATIVE = "Relative"
 
 
+class LogType(StrEnum):
+    """1.6 Security Whitepaper / 2.0.1 LogEnumType."""
+
+    DIAGNOSTICS = "DiagnosticsLog"
+    SECURITY = "SecurityLog"
+
+
 class UpdateType(StrEnum):
     FULL = "Full"
     DIFFERENTIAL = "Differential"
@@ -181,8 +188,13 @@ class Configure:
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
+    """1.6 TriggerMessage, or ExtendedTriggerMessage (Security Whitepaper) when ``extended``:
+    its FirmwareStatusNotification is answered with SignedFirmwareStatusNotification. 2.x has
+    one TriggerMessage and ignores ``extended``."""
+
     message: TriggerKind
     evse_id: int | None = None
+    extended: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,13 +227,15 @@ class ClearChargingSchedule:
 
 @dataclass(frozen=True, slots=True)
 class UpdateFirmware:
-    """1.6 UpdateFirmware (``request_id`` unused), 2.0.1 UpdateFirmware without signature."""
+    """1.6 UpdateFirmware (``request_id`` unused, no install time), 2.0.1 UpdateFirmware
+    without signature."""
 
     location: str
     retrieve_at: datetime
     request_id: int = 0
     retries: int | None = None
     retry_interval_s: int | None = None
+    install_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +248,32 @@ class SignedUpdateFirmware:
     signing_certificate: str
     signature: str
     install_at: datetime | None = None
+    retries: int | None = None
+    retry_interval_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GetLog:
+    """1.6 Security Whitepaper GetLog, 2.0.1 GetLog (N01): upload a log to ``location``; the
+    station reports through LogStatusNotification with ``request_id``."""
+
+    request_id: int
+    location: str
+    log_type: LogType = LogType.DIAGNOSTICS
+    oldest: datetime | None = None
+    latest: datetime | None = None
+    retries: int | None = None
+    retry_interval_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GetDiagnostics:
+    """1.6 GetDiagnostics (Firmware Management profile): upload diagnostics to ``location``;
+    reported through DiagnosticsStatusNotification. 2.x has GetLog instead."""
+
+    location: str
+    start: datetime | None = None
+    stop: datetime | None = None
     retries: int | None = None
     retry_interval_s: int | None = None
 
@@ -315,6 +355,8 @@ Command = (
     | ClearChargingSchedule
     | UpdateFirmware
     | SignedUpdateFirmware
+    | GetLog
+    | GetDiagnostics
     | InstallCertificate
     | SendCertificate
     | GetInstalledCertificateIds

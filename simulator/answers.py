@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from simulator import maintenance
+from simulator.maintenance import MaintenanceEffect
 from simulator.messages import VENDOR
 from simulator.state import RESERVED, Setting, StationState
 
@@ -32,17 +34,21 @@ class StopSession:
 
 @dataclass(frozen=True, slots=True)
 class Reboot:
-    """``immediate`` stops running sessions first (Hard / Immediate reset)."""
+    """``immediate`` stops running sessions first (Hard / Immediate reset); ``reason`` is the
+    next BootNotification's (2.x)."""
 
     immediate: bool
+    reason: str = "RemoteReset"
 
 
 @dataclass(frozen=True, slots=True)
 class SendMessage:
-    """A TriggerMessage asked for ``message`` (a requestedMessage value)."""
+    """A TriggerMessage asked for ``message`` (a requestedMessage value); ``extended`` when
+    it came as a 1.6 ExtendedTriggerMessage."""
 
     message: str
     evse_id: int | None = None
+    extended: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +57,9 @@ class SetAvailability:
     operative: bool
 
 
-Effect = StartSession | StopSession | Reboot | SendMessage | SetAvailability | None
+Effect = (
+    StartSession | StopSession | Reboot | SendMessage | SetAvailability | MaintenanceEffect | None
+)
 
 
 Reply = tuple[dict[str, Any], Effect]
@@ -79,11 +87,6 @@ def _certificate_signed(p: dict[str, Any], s: StationState) -> Reply:
     if not chain.lstrip().startswith("-----BEGIN CERTIFICATE-----"):
         return _status("Rejected")
     s.certificates.append(chain)
-    return _status("Accepted")
-
-
-def _install_certificate(p: dict[str, Any], s: StationState) -> Reply:
-    s.certificates.append(p["certificate"])
     return _status("Accepted")
 
 
@@ -192,6 +195,27 @@ def _v16_trigger(p: dict[str, Any], s: StationState) -> Reply:
     return _status("Accepted", SendMessage(p["requestedMessage"], connector))
 
 
+_V16_EXTENDED_TRIGGERS = {
+    "BootNotification",
+    "Heartbeat",
+    "StatusNotification",
+    "MeterValues",
+    "FirmwareStatusNotification",
+    "LogStatusNotification",
+}
+
+
+def _v16_extended_trigger(p: dict[str, Any], s: StationState) -> Reply:
+    """ExtendedTriggerMessage (Security Whitepaper 4.8); the simulator makes no CSRs."""
+    connector = p.get("connectorId")
+    message = p["requestedMessage"]
+    if message not in _V16_EXTENDED_TRIGGERS:  # SignChargePointCertificate: no key to sign
+        return _status("Rejected")
+    if connector is not None and not 0 < connector <= s.evses:
+        return _status("Rejected")
+    return _status("Accepted", SendMessage(message, connector, extended=True))
+
+
 def _v16_unlock(p: dict[str, Any], s: StationState) -> Reply:
     evse = p["connectorId"]
     if not 0 < evse <= s.evses:
@@ -204,9 +228,6 @@ _BOTH_VERSIONS: dict[str, Handler] = {
     "DataTransfer": _data_transfer,
     "ClearCache": lambda _p, _s: _status("Accepted"),
     "CertificateSigned": _certificate_signed,
-    "InstallCertificate": _install_certificate,
-    "GetInstalledCertificateIds": lambda _p, _s: _status("NotFound"),
-    "DeleteCertificate": lambda _p, _s: _status("NotFound"),
     "SetChargingProfile": _set_profile,
     "ClearChargingProfile": _clear_profile,
 }
@@ -224,7 +245,7 @@ V16: dict[str, Handler] = {
     "GetConfiguration": _v16_get_configuration,
     "ChangeConfiguration": _v16_change_configuration,
     "TriggerMessage": _v16_trigger,
-    "ExtendedTriggerMessage": lambda _p, _s: _status("Rejected"),
+    "ExtendedTriggerMessage": _v16_extended_trigger,
     "SendLocalList": lambda p, s: _status(
         _apply_local_list(
             s,
@@ -236,7 +257,7 @@ V16: dict[str, Handler] = {
         )
     ),
     "GetLocalListVersion": lambda _p, s: ({"listVersion": s.local_list_version}, None),
-    "UpdateFirmware": lambda _p, _s: ({}, None),
+    **maintenance.V16,
 }
 
 # -- OCPP 2.0.1 --------------------------------------------------------------------------------
@@ -352,7 +373,7 @@ V201: dict[str, Handler] = {
         )
     ),
     "GetLocalListVersion": lambda _p, s: ({"versionNumber": s.local_list_version}, None),
-    "UpdateFirmware": lambda _p, _s: _status("Accepted"),
+    **maintenance.V201,
 }
 
 HANDLERS = {"1.6": V16, "2.0.1": V201, "2.1": V201}  # 2.1 keeps these 2.0.1 messages

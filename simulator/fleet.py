@@ -12,16 +12,20 @@ wss with ``ca_file`` to trust the server and, for profile 3, ``cert_file``/``key
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simulator.firmware import FirmwareFault, faulty_stations
 from simulator.link import station_url
+from simulator.messages import FIRMWARE
 from simulator.station import SimulatedStation, StationOptions
 from simulator.stats import FleetStats, StationReport
 
 __all__ = [
+    "FirmwareFault",
     "FleetConfig",
     "FleetReport",
     "FleetStats",
@@ -35,6 +39,7 @@ __all__ = [
 ]
 
 PROTOCOLS = ("1.6", "2.0.1", "2.1")
+V16_FIRMWARE = ("whitepaper", "plain")
 
 
 class SimulatorError(Exception):
@@ -65,9 +70,28 @@ class FleetConfig:
     key_file: Path | None = None
     call_timeout: float = 30.0
     ramp_seconds: float = 0.0
+    firmware_version: str = FIRMWARE
+    v16_firmware: str = "whitepaper"
+    manufacturer_roots: tuple[str, ...] = ()  # PEM texts installed in every station
+    download_ca_file: Path | None = None
+    # a share of the fleet per fault (exactly round(share x N) stations, fixed by id) ...
+    firmware_fault_shares: Mapping[FirmwareFault, float] = field(default_factory=dict)
+    # ... and faults of named stations
+    firmware_faults: Mapping[str, frozenset[FirmwareFault]] = field(default_factory=dict)
 
     def station_ids(self) -> list[str]:
         return [f"{self.id_prefix}{n:04d}" for n in range(self.first, self.first + self.stations)]
+
+    def faults_by_station(self) -> dict[str, frozenset[FirmwareFault]]:
+        """Every station's firmware faults: its share-chosen ones and its named ones."""
+        ids = self.station_ids()
+        found: dict[str, set[FirmwareFault]] = {station_id: set() for station_id in ids}
+        for fault, share in self.firmware_fault_shares.items():
+            for station_id in faulty_stations(ids, share, fault):
+                found[station_id].add(fault)
+        for station_id, faults in self.firmware_faults.items():
+            found.setdefault(station_id, set()).update(faults)
+        return {station_id: frozenset(faults) for station_id, faults in found.items()}
 
 
 @dataclass(slots=True)
@@ -117,6 +141,22 @@ def validate(config: FleetConfig) -> None:
         raise SimulatorError("--ca-file and --cert need a wss:// URL")
     if (config.cert_file is None) != (config.key_file is None):
         raise SimulatorError("--cert and --key go together")
+    if config.v16_firmware not in V16_FIRMWARE:
+        raise SimulatorError(f"--v16-firmware must be one of {', '.join(V16_FIRMWARE)}")
+    if any(not 0.0 <= share <= 1.0 for share in config.firmware_fault_shares.values()):
+        raise SimulatorError("a firmware fault share must be between 0 and 1")
+
+
+def download_context(config: FleetConfig) -> ssl.SSLContext | None:
+    """Trust for HTTPS firmware downloads (None: the wss trust, else the system's)."""
+    if config.download_ca_file is None:
+        return None
+    try:
+        context = ssl.create_default_context(cafile=str(config.download_ca_file))
+    except (OSError, ssl.SSLError) as exc:
+        raise SimulatorError(f"cannot load the download CA file: {exc}") from None
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 def ssl_context(config: FleetConfig) -> ssl.SSLContext | None:
@@ -187,7 +227,12 @@ async def run_fleet(
         id_tag=config.id_tag,
         call_timeout=config.call_timeout,
         deadline=deadline,
+        firmware_version=config.firmware_version,
+        v16_firmware=config.v16_firmware,
+        manufacturer_roots=config.manufacturer_roots,
+        download_ssl=download_context(config),
     )
+    faults = config.faults_by_station()
     stations = []
     for station_id in config.station_ids():
         station = SimulatedStation(
@@ -196,7 +241,7 @@ async def run_fleet(
             config.protocol,
             password=config.passwords.get(station_id, config.password),
             ssl_context=context,
-            options=options,
+            options=dataclasses.replace(options, firmware_faults=faults[station_id]),
             stats=stats,
         )
         if on_station is not None:

@@ -23,6 +23,7 @@ from ocpp_edge import frames
 from ocpp_edge.errors import FrameError
 from ocpp_edge.schemas import Schemas
 from simulator.answers import Effect
+from simulator.maintenance import CallRefused
 from simulator.stats import FleetStats
 
 Answer = Callable[[str, dict[str, Any]], tuple[dict[str, Any], Effect | None]]
@@ -193,6 +194,9 @@ class Link:
             reply, effect = self._answer_with(call.action, call.payload)
             self._schemas.validate(call.action, reply, response=True)
         except FrameError as exc:
+            await self._send(frames.encode_error(call.message_id, exc.code, exc.description))
+            return
+        except CallRefused as exc:
             await self._send(frames.encode_error(call.message_id, exc.code, exc.description))
             return
         except NotImplementedError:

@@ -51,7 +51,7 @@ class ChargingSession:
 class StationMessages(Protocol):
     version: str
 
-    def boot(self, serial: str, reason: str) -> Message: ...
+    def boot(self, serial: str, reason: str, firmware: str = FIRMWARE) -> Message: ...
 
     def status(self, evse_id: int, status: str) -> Message: ...
 
@@ -104,12 +104,12 @@ class V16Messages:
 
     version = "1.6"
 
-    def boot(self, serial: str, reason: str) -> Message:  # noqa: ARG002 - 1.6 has no reason
+    def boot(self, serial: str, reason: str, firmware: str = FIRMWARE) -> Message:  # noqa: ARG002 - 1.6 has no reason
         return "BootNotification", {
             "chargePointVendor": VENDOR,
             "chargePointModel": MODEL,
             "chargePointSerialNumber": serial[:25],
-            "firmwareVersion": FIRMWARE,
+            "firmwareVersion": firmware,
         }
 
     def status(self, evse_id: int, status: str) -> Message:
@@ -186,13 +186,13 @@ class V201Messages:
 
     version = "2.0.1"
 
-    def boot(self, serial: str, reason: str) -> Message:
+    def boot(self, serial: str, reason: str, firmware: str = FIRMWARE) -> Message:
         return "BootNotification", {
             "chargingStation": {
                 "vendorName": VENDOR,
                 "model": MODEL,
                 "serialNumber": serial[:25],
-                "firmwareVersion": FIRMWARE,
+                "firmwareVersion": firmware,
             },
             "reason": reason,
         }

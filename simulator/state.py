@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.certificates import CertificateStore
+from simulator.firmware import FirmwareState
+from simulator.messages import FIRMWARE
+
 
 @dataclass(slots=True)
 class Setting:
@@ -53,6 +57,16 @@ def _v201_settings(evses: int) -> dict[str, Setting]:
     }
 
 
+@dataclass(slots=True)
+class LogState:
+    """The log upload in progress (GetLog ``request_id``, or None for 1.6 GetDiagnostics)."""
+
+    running: bool = False
+    request_id: int | None = None
+    diagnostics: bool = False
+    status: str = "Idle"
+
+
 RESERVED = "(starting)"  # an EVSE a remote start has taken, before its transaction has an id
 
 REMOTE_START_KEY = {
@@ -69,7 +83,10 @@ HEARTBEAT_KEY = {
 
 @dataclass(slots=True)
 class StationState:
-    """What survives between commands: configuration, local list, certificates, sessions."""
+    """What survives between commands: configuration, local list, certificates, sessions,
+    firmware. ``v16_firmware`` is what a 1.6 station updates with: ``whitepaper``
+    (SignedUpdateFirmware; a plain UpdateFirmware gets CALLERROR NotSupported) or ``plain``
+    (UpdateFirmware; SignedUpdateFirmware gets CALLERROR NotImplemented)."""
 
     version: str
     evses: int = 1
@@ -80,6 +97,10 @@ class StationState:
     charging_profiles: dict[int, dict[str, Any]] = field(default_factory=dict)
     operative: dict[int, bool] = field(default_factory=dict)
     sessions: dict[int, str] = field(default_factory=dict)  # evse id -> transaction ref
+    store: CertificateStore = field(default_factory=CertificateStore)
+    firmware: FirmwareState = field(default_factory=lambda: FirmwareState(FIRMWARE))
+    v16_firmware: str = "whitepaper"
+    log: LogState = field(default_factory=lambda: LogState())
 
     def __post_init__(self) -> None:
         if not self.settings:

@@ -12,8 +12,12 @@ import contextlib
 import ssl
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+
+from simulator import transfers
 from simulator.answers import (
     Effect,
     Reboot,
@@ -23,8 +27,11 @@ from simulator.answers import (
     StopSession,
     answer,
 )
-from simulator.link import Link, StationFailure, open_connection, station_url
-from simulator.messages import ChargingSession, messages_for
+from simulator.firmware import FirmwareFault, FirmwareUpdate
+from simulator.link import Link, ServerCallError, StationFailure, open_connection, station_url
+from simulator.logs import log_status_message, upload_log
+from simulator.maintenance import RaiseSecurityEvent, StartFirmwareUpdate, StartLogUpload
+from simulator.messages import FIRMWARE, ChargingSession, messages_for, timestamp
 from simulator.meter import Meter
 from simulator.state import StationState
 from simulator.stats import FleetStats, StationReport
@@ -43,6 +50,11 @@ class StationOptions:
     call_timeout: float = 30.0
     open_timeout: float = 10.0
     deadline: float | None = None  # loop time (wall) at which the station stops
+    firmware_version: str = FIRMWARE
+    firmware_faults: frozenset[FirmwareFault] = frozenset()
+    v16_firmware: str = "whitepaper"  # or "plain" (see StationState)
+    manufacturer_roots: tuple[str, ...] = ()  # PEM roots installed at the factory
+    download_ssl: ssl.SSLContext | None = None  # trust for HTTPS downloads (default: as wss)
 
 
 @dataclass(slots=True)
@@ -72,7 +84,12 @@ class SimulatedStation:
         self.options = options or StationOptions()
         self.stats = stats or FleetStats()
         self.report = StationReport(station_id)
-        self.state = StationState(version, evses=self.options.evses)
+        self.state = StationState(
+            version, evses=self.options.evses, v16_firmware=self.options.v16_firmware
+        )
+        self.state.firmware.version = self.options.firmware_version
+        for pem in self.options.manufacturer_roots:
+            self.state.store.install("ManufacturerRootCertificate", pem, datetime.now(UTC))
         self.messages = messages_for(version)
         self.meters = {e: Meter(f"{station_id}/{e}") for e in range(1, self.options.evses + 1)}
         self.link = Link(
@@ -86,7 +103,10 @@ class SimulatedStation:
         self._tasks: set[asyncio.Task[None]] = set()
         self._reboot: Reboot | None = None
         self._rebooted = asyncio.Event()
+        self._booted = asyncio.Event()
         self._boot_reason = "PowerUp"
+        self._firmware_task: asyncio.Task[None] | None = None
+        self._log_task: asyncio.Task[None] | None = None
 
     # -- the life of the station ----------------------------------------------------------------
 
@@ -94,7 +114,7 @@ class SimulatedStation:
         """Connect, run the sessions, answer commands; reconnect after a Reset."""
         try:
             while await self._connect_once():
-                self._boot_reason = "RemoteReset"
+                pass
             if self.report.sessions_refused:
                 self.report.refused = True
                 self.report.error = (
@@ -110,6 +130,10 @@ class SimulatedStation:
         except asyncio.CancelledError:
             self.report.error = self.report.error or "cancelled"
             raise
+        finally:
+            for task in (self._firmware_task, self._log_task):
+                if task is not None:
+                    task.cancel()
         return self.report
 
     async def _connect_once(self) -> bool:
@@ -125,6 +149,7 @@ class SimulatedStation:
         self.link.attach(ws)
         self._reboot = None
         self._rebooted.clear()
+        self._booted.clear()
         self.stats.connected += 1
         reader = asyncio.create_task(self.link.read(ws))
         behaviour = asyncio.create_task(self._behave())
@@ -137,6 +162,7 @@ class SimulatedStation:
                 behaviour.result()
                 return False
             if self._reboot is not None:
+                self._boot_reason = self._reboot.reason
                 return True
             close = f"code {ws.close_code} {ws.close_reason}".strip()
             raise StationFailure(f"the server closed the connection ({close})")
@@ -175,11 +201,15 @@ class SimulatedStation:
 
     async def _boot(self) -> None:
         for _ in range(10):
-            reply = await self.call(*self.messages.boot(self.station_id, self._boot_reason))
+            boot = self.messages.boot(
+                self.station_id, self._boot_reason, self.state.firmware.version
+            )
+            reply = await self.call(*boot)
             if reply["status"] == "Accepted":
                 if reply["interval"] > 0:
                     self.state.set_heartbeat_interval(reply["interval"])
                 self.stats.booted += 1
+                self._booted.set()
                 return
             if reply["status"] == "Rejected":
                 raise StationFailure("BootNotification was rejected", refused=True)
@@ -283,6 +313,12 @@ class SimulatedStation:
             await self._reset(effect)
         elif isinstance(effect, SendMessage):
             await self._triggered(effect)
+        elif isinstance(effect, StartFirmwareUpdate):
+            await self._start_firmware_update(effect)
+        elif isinstance(effect, StartLogUpload):
+            await self._start_log_upload(effect)
+        elif isinstance(effect, RaiseSecurityEvent):
+            await self.security_event(effect.kind)
         elif isinstance(effect, SetAvailability):
             status = "Available" if effect.operative else "Unavailable"
             for evse in [effect.evse_id] if effect.evse_id else list(self.meters):
@@ -303,7 +339,8 @@ class SimulatedStation:
         evses = [trigger.evse_id] if trigger.evse_id else list(self.meters)
         kind = trigger.message
         if kind == "BootNotification":
-            await self.call(*self.messages.boot(self.station_id, "Triggered"))
+            boot = self.messages.boot(self.station_id, "Triggered", self.state.firmware.version)
+            await self.call(*boot)
         elif kind == "Heartbeat":
             await self.call("Heartbeat", {})
         elif kind == "StatusNotification":
@@ -321,8 +358,79 @@ class SimulatedStation:
                     await self.call(*self.messages.meter(running.session, self.meters[evse].read()))
                 elif kind == "MeterValues":
                     await self.call(*self.messages.idle_meter(evse, self.meters[evse].read()))
-        else:  # FirmwareStatus, DiagnosticsStatus, LogStatus: nothing going on
-            await self.call(kind, {"status": "Idle"})
+        elif kind == "FirmwareStatusNotification":
+            await self.call(*self.state.firmware.status_message(signed=trigger.extended))
+        elif kind in ("DiagnosticsStatusNotification", "LogStatusNotification"):
+            diagnostics = kind == "DiagnosticsStatusNotification"
+            await self.call(*log_status_message(self.state.log, diagnostics=diagnostics))
+
+    # -- firmware and logs (the UpdateHost of simulator.firmware) -------------------------------
+
+    async def _start_firmware_update(self, effect: StartFirmwareUpdate) -> None:
+        """Run the request; one that runs already is cancelled first (AcceptedCanceled)."""
+        old, self._firmware_task = self._firmware_task, None
+        if old is not None:
+            old.cancel()
+            await asyncio.gather(old, return_exceptions=True)
+        update = FirmwareUpdate(
+            effect.request,
+            self.state.firmware,
+            self.state.store,
+            self,
+            self._download,
+            self.options.firmware_faults,
+        )
+        self._firmware_task = asyncio.create_task(update.run())
+        self._firmware_task.add_done_callback(self._finished)
+
+    async def _download(self, url: str) -> transfers.Download:
+        verify: ssl.SSLContext | bool = self.options.download_ssl or self.ssl_context or True
+        return await transfers.download(url, verify=verify, timeout=self.options.call_timeout)
+
+    async def _start_log_upload(self, effect: StartLogUpload) -> None:
+        old, self._log_task = self._log_task, None
+        if old is not None:
+            old.cancel()
+            await asyncio.gather(old, return_exceptions=True)
+        self.state.log.running = True  # the old upload's end must not clear the new one
+        content = "\n".join([f"{self.station_id} firmware {self.state.firmware.version}"])
+        content += "\n" + "\n".join(self.state.firmware.history) + "\n"
+        verify: ssl.SSLContext | bool = self.options.download_ssl or self.ssl_context or True
+        self._log_task = asyncio.create_task(
+            upload_log(
+                effect.request,
+                self.state.log,
+                content.encode(),
+                notify=self.notify,
+                upload=lambda url, name, data: transfers.upload(url, name, data, verify=verify),
+                sleep=self.sleep,
+            )
+        )
+        self._log_task.add_done_callback(self._finished)
+
+    async def notify(self, action: str, payload: dict[str, Any]) -> None:
+        """Send a notification once the station is booted; a lost one is only a warning."""
+        await self._booted.wait()
+        try:
+            await self.call(action, payload)
+        except (StationFailure, ServerCallError, ConnectionClosed) as exc:
+            self.report.warnings.append(f"{action} {payload.get('status', '')}: {exc}")
+
+    async def sleep(self, simulated_seconds: float) -> None:
+        await self._sleep(simulated_seconds)
+
+    async def until_idle(self) -> None:
+        """Until no charging session runs (installation waits for them, 2.0.1 L01.FR.06)."""
+        while self._running:
+            await asyncio.sleep(0.02)
+
+    async def reboot(self) -> None:
+        self._booted.clear()
+        await self._reset(Reboot(immediate=False, reason="FirmwareUpdate"))
+        await self._booted.wait()
+
+    async def security_event(self, kind: str) -> None:
+        await self.notify("SecurityEventNotification", {"type": kind, "timestamp": timestamp()})
 
     # -- helpers -----------------------------------------------------------------------------------
 

@@ -3,6 +3,9 @@
     chargeline simulate --url ws://127.0.0.1:9000 --stations 10 --protocol 2.0.1 \\
         --password-file passwords.txt --sessions 2 --speed 60
 
+    chargeline simulate --stations 200 --sessions 0 --duration 600 --firmware-version 1.0.0 \\
+        --manufacturer-root root.pem --firmware-fail-share 0.1 --firmware-fault signature
+
 Progress is one refreshing line on a terminal and a plain line every few seconds otherwise.
 The exit code is 0 when every station finished cleanly, 1 when any failed or was refused (the
 summary names each), 2 for bad options.
@@ -20,6 +23,8 @@ from typing import Any, TextIO
 
 from simulator.fleet import (
     PROTOCOLS,
+    V16_FIRMWARE,
+    FirmwareFault,
     FleetConfig,
     FleetReport,
     FleetStats,
@@ -65,6 +70,34 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     add("--cert", type=Path, help="client certificate, PEM (security profile 3)")
     add("--key", type=Path, help="client certificate's private key, PEM")
     add("--call-timeout", type=float, default=30.0, help="wait for each answer (default 30 s)")
+    firmware = parser.add_argument_group("firmware updates")
+    firmware.add_argument("--firmware-version", default="1.0.0", help="version at first boot")
+    firmware.add_argument(
+        "--manufacturer-root",
+        type=Path,
+        action="append",
+        default=[],
+        help="PEM root the stations trust for firmware signatures (repeatable)",
+    )
+    firmware.add_argument("--download-ca-file", type=Path, help="CA bundle for HTTPS downloads")
+    firmware.add_argument(
+        "--v16-firmware",
+        choices=V16_FIRMWARE,
+        default="whitepaper",
+        help="1.6 stations take SignedUpdateFirmware (whitepaper) or UpdateFirmware (plain)",
+    )
+    firmware.add_argument(
+        "--firmware-fail-share",
+        type=float,
+        default=0.0,
+        help="share of the stations (0-1, fixed by station id) that fail their updates",
+    )
+    firmware.add_argument(
+        "--firmware-fault",
+        choices=[fault.value for fault in FirmwareFault],
+        default=FirmwareFault.DOWNLOAD.value,
+        help="how that share fails (default download)",
+    )
 
 
 def config_from(args: argparse.Namespace) -> FleetConfig:
@@ -73,6 +106,13 @@ def config_from(args: argparse.Namespace) -> FleetConfig:
     passwords: dict[str, str] = {}
     if args.password_file is not None:
         password, passwords = read_password_file(args.password_file)
+    roots = []
+    for path in args.manufacturer_root:
+        try:
+            roots.append(path.read_text(encoding="ascii"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SimulatorError(f"cannot read the manufacturer root {path}: {exc}") from None
+    shares = {FirmwareFault(args.firmware_fault): args.firmware_fail_share}
     return FleetConfig(
         url=args.url,
         stations=args.stations,
@@ -93,6 +133,11 @@ def config_from(args: argparse.Namespace) -> FleetConfig:
         key_file=args.key,
         call_timeout=args.call_timeout,
         ramp_seconds=args.ramp,
+        firmware_version=args.firmware_version,
+        v16_firmware=args.v16_firmware,
+        manufacturer_roots=tuple(roots),
+        download_ca_file=args.download_ca_file,
+        firmware_fault_shares=shares if args.firmware_fail_share else {},
     )
 
 

@@ -1,5 +1,5 @@
 """What the version adapters share: date-times, id tokens, meter samples, and the messages
-that read the same in OCPP 1.6 and 2.x (DataTransfer, SecurityEventNotification,
+that read the same in OCPP 1.6 and 2.x (DataTransfer, SecurityEventNotification, GetLog,
 LogStatusNotification, DeleteCertificate, GetLocalListVersion, the shared replies).
 
 A value the schema lets through but the platform cannot read (an unparseable date-time, a
@@ -193,6 +193,24 @@ def delete_certificate_call(c: cmd.DeleteCertificate) -> Call:
             "serialNumber": c.hash_data.serial_number,
         }
     }
+
+
+def get_log_call(c: cmd.GetLog) -> Call:
+    """GetLog: the same fields in 1.6 (Security Whitepaper) and 2.x (N01)."""
+    log = {
+        "remoteLocation": c.location,
+        "oldestTimestamp": c.oldest and format_datetime(c.oldest),
+        "latestTimestamp": c.latest and format_datetime(c.latest),
+    }
+    return "GetLog", drop_none(
+        {
+            "logType": c.log_type.value,
+            "requestId": c.request_id,
+            "retries": c.retries,
+            "retryInterval": c.retry_interval_s,
+            "log": drop_none(log),
+        }
+    )
 
 
 def local_list_version_call(_c: cmd.GetLocalListVersion) -> Call:

@@ -13,6 +13,7 @@ from ocpp_edge.adapters.common import (
     delete_certificate_call,
     drop_none,
     format_datetime,
+    get_log_call,
     local_list_version_call,
     schedule_periods,
     status_result,
@@ -39,6 +40,19 @@ _TRIGGER = frozenset(
         cmd.TriggerKind.METER_VALUES,
         cmd.TriggerKind.FIRMWARE_STATUS_NOTIFICATION,
         cmd.TriggerKind.DIAGNOSTICS_STATUS_NOTIFICATION,
+    }
+)
+
+# ExtendedTriggerMessage (Security Whitepaper 4.8): no DiagnosticsStatusNotification, plus
+# LogStatusNotification; its FirmwareStatusNotification is a SignedFirmwareStatusNotification.
+_EXTENDED_TRIGGER = frozenset(
+    {
+        cmd.TriggerKind.BOOT_NOTIFICATION,
+        cmd.TriggerKind.HEARTBEAT,
+        cmd.TriggerKind.STATUS_NOTIFICATION,
+        cmd.TriggerKind.METER_VALUES,
+        cmd.TriggerKind.FIRMWARE_STATUS_NOTIFICATION,
+        cmd.TriggerKind.LOG_STATUS_NOTIFICATION,
     }
 )
 
@@ -75,6 +89,12 @@ def _unlock(c: cmd.UnlockConnector) -> Call:
 
 
 def _trigger(c: cmd.Trigger) -> Call:
+    if c.extended:
+        if c.message not in _EXTENDED_TRIGGER:
+            raise UnsupportedError(VERSION, f"an extended trigger of {c.message.value}")
+        return "ExtendedTriggerMessage", drop_none(
+            {"requestedMessage": c.message.value, "connectorId": c.evse_id}
+        )
     if c.message in _TRIGGER:
         return "TriggerMessage", drop_none(
             {"requestedMessage": c.message.value, "connectorId": c.evse_id}
@@ -134,6 +154,33 @@ def _signed_firmware(c: cmd.SignedUpdateFirmware) -> Call:
             "firmware": drop_none(firmware),
             "retries": c.retries,
             "retryInterval": c.retry_interval_s,
+        }
+    )
+
+
+def _firmware(c: cmd.UpdateFirmware) -> Call:
+    """UpdateFirmware (1.6 6.55): no request id, no signature, no install time."""
+    if c.install_at is not None:
+        raise UnsupportedError(VERSION, "an install time without SignedUpdateFirmware")
+    return "UpdateFirmware", drop_none(
+        {
+            "location": c.location,
+            "retrieveDate": format_datetime(c.retrieve_at),
+            "retries": c.retries,
+            "retryInterval": c.retry_interval_s,
+        }
+    )
+
+
+def _diagnostics(c: cmd.GetDiagnostics) -> Call:
+    """GetDiagnostics (1.6 6.33)."""
+    return "GetDiagnostics", drop_none(
+        {
+            "location": c.location,
+            "retries": c.retries,
+            "retryInterval": c.retry_interval_s,
+            "startTime": c.start and format_datetime(c.start),
+            "stopTime": c.stop and format_datetime(c.stop),
         }
     )
 
@@ -203,18 +250,10 @@ _TO_CALL: dict[type[Any], Callable[[Any], Call]] = {
     cmd.DataTransfer: data_transfer_call,
     cmd.SetChargingSchedule: _profile,
     cmd.ClearChargingSchedule: _clear,
-    cmd.UpdateFirmware: lambda c: (
-        "UpdateFirmware",
-        drop_none(
-            {
-                "location": c.location,
-                "retrieveDate": format_datetime(c.retrieve_at),
-                "retries": c.retries,
-                "retryInterval": c.retry_interval_s,
-            }
-        ),
-    ),
+    cmd.UpdateFirmware: _firmware,
     cmd.SignedUpdateFirmware: _signed_firmware,
+    cmd.GetLog: get_log_call,
+    cmd.GetDiagnostics: _diagnostics,
     cmd.InstallCertificate: lambda c: (
         "InstallCertificate",
         {"certificateType": _root(c.certificate_type), "certificate": c.certificate},
@@ -248,4 +287,8 @@ def to_result(command: cmd.Command, payload: dict[str, Any]) -> cmd.CommandResul
         return cmd.CommandResult("Accepted", payload, values)
     if isinstance(command, cmd.GetLocalListVersion):
         return cmd.CommandResult("Accepted", payload, {"listVersion": str(payload["listVersion"])})
+    if isinstance(command, cmd.GetDiagnostics):  # no status: a file name, or none to upload
+        return cmd.CommandResult("Accepted", payload, {"fileName": payload.get("fileName")})
+    if isinstance(command, cmd.GetLog):
+        return cmd.CommandResult(payload["status"], payload, {"filename": payload.get("filename")})
     return status_result(payload)

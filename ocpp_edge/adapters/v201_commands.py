@@ -14,6 +14,7 @@ from ocpp_edge.adapters.common import (
     delete_certificate_call,
     drop_none,
     format_datetime,
+    get_log_call,
     id_token_to_v2,
     local_list_version_call,
     schedule_periods,
@@ -125,11 +126,11 @@ def _firmware(c: cmd.UpdateFirmware | cmd.SignedUpdateFirmware) -> Call:
         "location": c.location,
         "retrieveDateTime": format_datetime(c.retrieve_at),
     }
+    if c.install_at is not None:
+        firmware["installDateTime"] = format_datetime(c.install_at)
     if isinstance(c, cmd.SignedUpdateFirmware):
         firmware["signingCertificate"] = c.signing_certificate
         firmware["signature"] = c.signature
-        if c.install_at is not None:
-            firmware["installDateTime"] = format_datetime(c.install_at)
     return "UpdateFirmware", drop_none(
         {
             "requestId": c.request_id,
@@ -138,6 +139,10 @@ def _firmware(c: cmd.UpdateFirmware | cmd.SignedUpdateFirmware) -> Call:
             "retryInterval": c.retry_interval_s,
         }
     )
+
+
+def _diagnostics(_c: cmd.GetDiagnostics) -> Call:
+    raise UnsupportedError(VERSION, "GetDiagnostics (use GetLog)")
 
 
 def _local_entry(entry: cmd.LocalListEntry) -> dict[str, Any]:
@@ -239,6 +244,8 @@ _TO_CALL: dict[type[Any], Callable[[Any], Call]] = {
     cmd.ClearChargingSchedule: _clear,
     cmd.UpdateFirmware: _firmware,
     cmd.SignedUpdateFirmware: _firmware,
+    cmd.GetLog: get_log_call,
+    cmd.GetDiagnostics: _diagnostics,
     cmd.InstallCertificate: lambda c: (
         "InstallCertificate",
         {"certificateType": c.certificate_type.value, "certificate": c.certificate},
@@ -294,4 +301,6 @@ def to_result(command: cmd.Command, payload: dict[str, Any]) -> cmd.CommandResul
         return cmd.CommandResult(
             "Accepted", payload, {"versionNumber": str(payload["versionNumber"])}
         )
+    if isinstance(command, cmd.GetLog):
+        return cmd.CommandResult(payload["status"], payload, {"filename": payload.get("filename")})
     return status_result(payload)

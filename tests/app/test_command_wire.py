@@ -28,6 +28,7 @@ EXAMPLES: list[c.Command] = [
     c.GetConfiguration(("HeartbeatInterval", "MeterValueSampleInterval")),
     c.Configure("OCPPCommCtrlr.HeartbeatInterval", "60"),
     c.Trigger(c.TriggerKind.STATUS_NOTIFICATION, 1),
+    c.Trigger(c.TriggerKind.FIRMWARE_STATUS_NOTIFICATION, extended=True),
     c.DataTransfer("acme", "m1", {"nested": [1, 2.5, None, "x"]}),
     c.SetChargingSchedule(
         1,
@@ -45,6 +46,8 @@ EXAMPLES: list[c.Command] = [
     c.ClearChargingSchedule(profile_id=7),
     c.UpdateFirmware("https://fw/x.bin", AT, 3, retries=2, retry_interval_s=60),
     c.SignedUpdateFirmware(4, "https://fw/y.bin", AT, "PEM", "c2ln", install_at=AT),
+    c.GetLog(7, "ftp://u:p@logs/x", c.LogType.SECURITY, oldest=AT, retries=1),
+    c.GetDiagnostics("https://logs/x", start=AT, stop=AT, retry_interval_s=30),
     c.InstallCertificate(c.CertificateUse.CSMS_ROOT, "PEM"),
     c.SendCertificate("CHAIN", CertificateSigningUse.CHARGING_STATION),
     c.GetInstalledCertificateIds((c.CertificateUse.CSMS_ROOT, c.CertificateUse.MO_ROOT)),

@@ -200,5 +200,14 @@ def test_triggers_outside_the_station_are_refused() -> None:
 
 
 def test_actions_the_simulator_lacks_raise_not_implemented() -> None:
-    with pytest.raises(NotImplementedError, match="^GetDiagnostics$"):
-        answer("GetDiagnostics", {"location": "ftp://x"}, StationState("1.6"))
+    with pytest.raises(NotImplementedError, match="^ReserveNow$"):
+        answer(
+            "ReserveNow",
+            {
+                "connectorId": 1,
+                "expiryDate": "2026-01-01T00:00:00Z",
+                "idTag": "A",
+                "reservationId": 1,
+            },
+            StationState("1.6"),
+        )
