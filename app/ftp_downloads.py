@@ -198,6 +198,9 @@ class DownloadPathIO(aioftp.AbstractPathIO[Path]):
 
     async def close(self, file: Any) -> None:
         assert isinstance(file, _Reader)
+        close = getattr(file.chunks, "close", None)
+        if close is not None:
+            close()  # the store's file, also when the client left early
         user = file.user
         assert user.image is not None and user.login is not None
         done = file.offset + file.sent >= user.image.size

@@ -122,13 +122,22 @@ class DownloadLinks:
             return f"ftp://{username}:{password}@{self.ftp_host}:{self.ftp_port}/{name}"
         raise RuntimeError("could not make a unique FTP login")
 
+    def decode(self, token: str) -> DownloadGrant:
+        """The grant an HTTPS token carries, whatever its window (check it with
+        :func:`firmware.downloads.check_window`, so a refusal can name the station).
+
+        Raises:
+            LinkForged: not a token this platform issued.
+        """
+        return decode_token(self.key, token)
+
     def grant(self, token: str, *, now: datetime) -> DownloadGrant:
         """The grant of an HTTPS token valid at ``now``.
 
         Raises:
             LinkForged, LinkNotYetValid, LinkExpired
         """
-        grant = decode_token(self.key, token)
+        grant = self.decode(token)
         check_window(grant, now)
         return grant
 

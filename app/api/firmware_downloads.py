@@ -33,6 +33,7 @@ from firmware.downloads import (
     DownloadGrant,
     LinkExpired,
     LinkNotYetValid,
+    check_window,
     safe_file_name,
 )
 from firmware.storage import ArtifactMissing
@@ -83,6 +84,7 @@ class _LoggedStream(StreamingResponse):
     ) -> None:
         self.sent = 0
         self.expected = expected
+        self.chunks = chunks
         self.log = log
         super().__init__(
             self._counted(chunks),
@@ -100,8 +102,15 @@ class _LoggedStream(StreamingResponse):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            _close(self.chunks)  # a client that left: the store's file is closed now
             done = self.sent >= self.expected
             await self.log.write("completed" if done else "interrupted", sent=self.sent)
+
+
+def _close(chunks: Iterator[bytes]) -> None:
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
 
 
 def _image(platform: Platform, image_id: int) -> FirmwareImageRow | None:
@@ -124,7 +133,8 @@ async def _serve(token: str, request: Request, platform: Platform, *, head: bool
     log = _Log(platform, request)
     now = utcnow()
     try:
-        log.grant = platform.downloads.grant(token, now=now)
+        log.grant = platform.downloads.decode(token)
+        check_window(log.grant, now)
     except DownloadError as refused:
         await log.write(_outcome(refused), detail=str(refused))
         raise

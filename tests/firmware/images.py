@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 import boto3
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.firmware_store import artifact_store
 from app.platform import Platform
@@ -37,7 +37,9 @@ def add_image(
     """Store ``content`` in the platform's artifact store and add its image row."""
     store = artifact_store(platform)
     with Session(platform.engine, expire_on_commit=False) as session:
-        row = session.query(HardwareFamilyRow).filter_by(name=family).one_or_none()
+        row = session.exec(
+            select(HardwareFamilyRow).where(HardwareFamilyRow.name == family)
+        ).first()
         if row is None:
             row = HardwareFamilyRow(name=family, vendor="ACME", model="WB11", ocpp_version="2.0.1")
             session.add(row)
