@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 from app.platform import Platform
 from firmware.download_tables import FirmwareDownloadRow
 from firmware.downloads import MAX_LOCATION
-from tests.conftest import LiveServer
 from tests.eventually import eventually_sync
 from tests.firmware.images import (
     S3TestStore,
@@ -24,6 +23,7 @@ from tests.firmware.images import (
     session_credentials,
     window,
 )
+from tests.live import LiveServer
 
 CONTENT = image_bytes(300_000, seed=3)
 

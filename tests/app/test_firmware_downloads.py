@@ -11,13 +11,15 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
+from app.firmware_store import artifact_store
 from app.platform import Platform
 from common.clock import utcnow
 from firmware.download_tables import FirmwareDownloadRow
 from firmware.downloads import MAX_LOCATION, LocationTooLong
-from tests.conftest import LiveServer
-from tests.firmware.images import add_image, image_bytes, window
+from firmware.tables import FirmwareImageRow
 from tests.eventually import eventually_sync
+from tests.firmware.images import add_image, image_bytes, window
+from tests.live import LiveServer
 from tests.problems import assert_problem
 
 SIZE = 3 * 1024 * 1024 + 17  # a few chunks and an odd tail
@@ -45,8 +47,6 @@ def log_rows(platform: Platform, count: int = 1) -> list[FirmwareDownloadRow]:
 
 def location(platform: Platform, image_id: int, **overrides: object) -> str:
     with Session(platform.engine) as session:
-        from firmware.tables import FirmwareImageRow
-
         image = session.get(FirmwareImageRow, image_id)
     assert image is not None
     values: dict[str, object] = {
@@ -207,8 +207,6 @@ def test_forged_and_altered_links_are_refused(links: Platform, tail: str) -> Non
 
 
 def test_an_image_gone_from_the_store_is_404(links: Platform) -> None:
-    from app.firmware_store import artifact_store
-
     image = add_image(links, CONTENT)
     artifact_store(links).delete(image.storage_key)
     assert_problem(httpx.get(location(links, image.id)), 404, "not-found")  # type: ignore[arg-type]
