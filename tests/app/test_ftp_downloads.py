@@ -51,10 +51,12 @@ def client_for(url: str, password: str | None = None) -> aioftp.Client.context: 
 
 async def fetch(url: str, offset: int = 0) -> bytes:
     received = bytearray()
-    async with client_for(url) as client:
-        async with client.download_stream(urlsplit(url).path, offset=offset) as stream:
-            async for block in stream.iter_by_block():
-                received += block
+    async with (
+        client_for(url) as client,
+        client.download_stream(urlsplit(url).path, offset=offset) as stream,
+    ):
+        async for block in stream.iter_by_block():
+            received += block
     return bytes(received)
 
 
