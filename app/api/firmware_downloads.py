@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from fastapi import APIRouter, Request, Response
@@ -154,7 +154,7 @@ async def _serve(token: str, request: Request, platform: Platform, *, head: bool
         return RedirectResponse(presigned, status_code=302, headers={"Cache-Control": "no-store"})
 
     etag = f'"{image.sha256}"'
-    modified = image.created_at.replace(microsecond=0)
+    modified = image.created_at.astimezone(UTC).replace(microsecond=0)
     headers = _headers(image, etag, modified)
     wanted = request.headers.get("range")
     if wanted is not None and if_range_allows(
