@@ -286,10 +286,29 @@ async def running_ftp(platform: Platform) -> AsyncIterator[FtpServer]:
     with _naming_the_port(settings.ftp_host, settings.ftp_port, "--ftp-port"):
         await server.start(settings.ftp_host, settings.ftp_port)
     platform.downloads.ftp_port = server.address[1]
+    cleanup = asyncio.create_task(_forget_expired_logins(platform))
     try:
         yield server
     finally:
+        cleanup.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await cleanup
         await server.close()
+
+
+FTP_LOGIN_CLEANUP_S = 3600
+FTP_LOGIN_KEPT = timedelta(days=1)  # an expired login is still named in refusals for a day
+
+
+async def _forget_expired_logins(platform: Platform) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(
+                platform.downloads.forget_expired_logins, utcnow() - FTP_LOGIN_KEPT
+            )
+        except Exception:
+            log.exception("removing expired FTP logins failed")
+        await asyncio.sleep(FTP_LOGIN_CLEANUP_S)
 
 
 def bound_port(server: uvicorn.Server) -> int:

@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     aws_region: str | None = None
 
     @model_validator(mode="after")
+    def _check_ftp_ports(self) -> Settings:
+        if self.ftp_passive_ports is not None:
+            first, last = (int(part) for part in self.ftp_passive_ports.split("-"))
+            if not 0 < first <= last <= 65535:
+                raise ValueError(
+                    f"CHARGELINE_FTP_PASSIVE_PORTS must be FIRST-LAST with 1 <= FIRST <= LAST "
+                    f"<= 65535, not {self.ftp_passive_ports}"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.mode != "development":
             if self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
@@ -111,8 +122,6 @@ class Settings(BaseSettings):
         if self.ftp_passive_ports is None:
             return None
         first, last = (int(part) for part in self.ftp_passive_ports.split("-"))
-        if not 0 < first <= last <= 65535:
-            raise ValueError(f"not a port range: {self.ftp_passive_ports}")
         return range(first, last + 1)
 
     @property

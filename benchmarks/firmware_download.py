@@ -28,6 +28,7 @@ import hashlib
 import os
 import platform as host
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -159,9 +160,10 @@ async def client(port: int, path: str, size: int, ranges: int, totals: Totals, k
     try:
         for start in range(0, size, part):
             end = min(start + part, size) - 1
-            writer.write(
-                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: bytes={start}-{end}\r\n\r\n".encode()
+            request = (
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: bytes={start}-{end}\r\n\r\n"
             )
+            writer.write(request.encode())
             head = await reader.readuntil(b"\r\n\r\n")
             status = head.split(b" ", 2)[1]
             length = next(
@@ -284,34 +286,28 @@ def main() -> None:
             results[kind] = run_server(
                 kind, data, kind_paths, args, sha256, free_port() if kind == "bare" else port
             )
-        rows = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("
-                "\"select count(*), sum(bytes_sent) from firmware_downloads where outcome='completed'\").fetchone())",
-                str(data / "chargeline.db"),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        with sqlite3.connect(data / "chargeline.db") as db:
+            rows = db.execute(
+                "SELECT count(*), sum(bytes_sent) FROM firmware_downloads "
+                "WHERE outcome = 'completed'"
+            ).fetchone()
     print(f"machine: {os.cpu_count()} cores, Python {host.python_version()}, {host.platform()}")
     print(
-        f"{args.clients} clients x {args.size_mib} MiB in {args.ranges} ranges each, HTTP/1.1 keep-alive, loopback"
+        f"{args.clients} clients x {args.size_mib} MiB in {args.ranges} ranges each, "
+        "HTTP/1.1 keep-alive, loopback"
     )
     print(
-        f"{'server':10} {'s':>7} {'MiB/s':>9} {'requests':>9} {'errors':>7} {'RSS before':>11} {'RSS peak':>9} {'RSS after':>10} intact"
+        f"{'server':10} {'s':>7} {'MiB/s':>9} {'requests':>9} {'errors':>7} "
+        f"{'RSS before':>11} {'RSS peak':>9} {'RSS after':>10} intact"
     )
     for kind, r in results.items():
         print(
-            f"{kind:10} {r['seconds']:7.1f} {r['mib_s']:9.0f} {r['requests']:9.0f} {r['errors']:7.0f}"
-            f" {r['rss_before_mib']:9.1f}Mi {r['rss_peak_mib']:7.1f}Mi {r['rss_after_mib']:8.1f}Mi"
-            f" {'yes' if r['intact'] else 'NO'}"
+            f"{kind:10} {r['seconds']:7.1f} {r['mib_s']:9.0f} {r['requests']:9.0f} "
+            f"{r['errors']:7.0f} {r['rss_before_mib']:9.1f}Mi {r['rss_peak_mib']:7.1f}Mi "
+            f"{r['rss_after_mib']:8.1f}Mi {'yes' if r['intact'] else 'NO'}"
         )
-    print(
-        f"platform / bare throughput: {results['platform']['mib_s'] / results['bare']['mib_s']:.2f}"
-    )
+    ratio = results["platform"]["mib_s"] / results["bare"]["mib_s"]
+    print(f"platform / bare throughput: {ratio:.2f}")
     print(f"download log (completed rows, bytes): {rows}")
 
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from firmware.download_tables import FtpLoginRow
 from firmware.downloads import (
@@ -153,6 +154,15 @@ class DownloadLinks:
             row.image_id, row.station_id, row.target_id, row.valid_from, row.valid_until
         )
         return FtpLogin(row.username, row.password_hash, grant)
+
+    def forget_expired_logins(self, before: datetime) -> int:
+        """Delete the FTP logins whose window ended before ``before``; returns how many."""
+        with Session(self.engine) as session:
+            result = session.execute(
+                delete(FtpLoginRow).where(col(FtpLoginRow.valid_until) < before)
+            )
+            session.commit()
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     @staticmethod
     def password_matches(login: FtpLogin, password: str) -> bool:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -13,6 +15,7 @@ from sqlmodel import Session, select
 
 from app.platform import Platform
 from app.roles import running_ftp
+from app.settings import Settings
 from common.clock import utcnow
 from firmware.download_tables import FirmwareDownloadRow, FtpLoginRow
 from firmware.tables import FirmwareImageRow
@@ -204,3 +207,46 @@ async def test_concurrent_ftp_downloads_each_get_the_image(ftp: Platform) -> Non
     rows = await log_rows(ftp, 12)
     assert {row.outcome for row in rows} == {"completed"}
     assert len({row.station_id for row in rows}) == 12
+
+
+def test_concurrent_location_requests_each_get_a_distinct_login(platform: Platform) -> None:
+    image = add_image(platform, CONTENT)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        urls = list(
+            pool.map(lambda n: ftp_location(platform, image, station_id=f"CP-{n}"), range(64))
+        )
+    with Session(platform.engine) as session:
+        stored = {row.username for row in session.exec(select(FtpLoginRow))}
+    assert stored == {urlsplit(url).username for url in urls} and len(stored) == 64
+
+
+def test_expired_logins_are_forgotten_and_live_ones_kept(platform: Platform) -> None:
+    image = add_image(platform, CONTENT)
+    now = utcnow()
+    old = ftp_location(
+        platform, image, valid_from=now - timedelta(days=3), valid_until=now - timedelta(days=2)
+    )
+    live = ftp_location(platform, image)
+    assert platform.downloads.forget_expired_logins(now - timedelta(days=1)) == 1
+    assert platform.downloads.ftp_login(urlsplit(old).username or "") is None
+    assert platform.downloads.ftp_login(urlsplit(live).username or "") is not None
+
+
+async def test_passive_data_ports_come_from_the_configured_range(platform: Platform) -> None:
+    first = 41_000 + os.getpid() % 20_000
+    platform.settings = platform.settings.model_copy(
+        update={"ftp_port": 0, "ftp_passive_ports": f"{first}-{first + 19}"}
+    )
+    async with running_ftp(platform):
+        url = ftp_location(platform, add_image(platform, CONTENT))
+        async with client_for(url) as client:
+            _code, info = await client.command("PASV", "227")
+        numbers = [int(n) for n in info[-1].split("(")[1].rstrip(")").split(",")]
+        assert first <= numbers[4] * 256 + numbers[5] <= first + 19
+        assert await fetch(url) == CONTENT
+
+
+@pytest.mark.parametrize("ports", ["9-3", "0-10", "70000-70001", "10", "a-b"])
+def test_a_bad_passive_port_range_is_refused_at_start(platform: Platform, ports: str) -> None:
+    with pytest.raises(ValueError, match="ftp_passive_ports|FTP_PASSIVE_PORTS"):
+        Settings(ftp_passive_ports=ports)

@@ -20,7 +20,11 @@ async def test_a_station_fetches_its_image_over_https_and_ftp(running: RunningPl
     platform = running.platform
     image = add_image(platform, CONTENT)
     https = platform.downloads.location(
-        image=image, station_id="CP-1", target_id=5, protocol="https", **window()  # type: ignore[arg-type]
+        image=image,
+        station_id="CP-1",
+        target_id=5,
+        protocol="https",
+        **window(),  # type: ignore[arg-type]
     )
     assert https.startswith(f"{running.api_url}/fw/")
     async with httpx.AsyncClient() as client:
@@ -30,7 +34,11 @@ async def test_a_station_fetches_its_image_over_https_and_ftp(running: RunningPl
     assert first.content + rest.content == CONTENT
 
     ftp = platform.downloads.location(
-        image=image, station_id="CP-2", target_id=6, protocol="ftp", **window()  # type: ignore[arg-type]
+        image=image,
+        station_id="CP-2",
+        target_id=6,
+        protocol="ftp",
+        **window(),  # type: ignore[arg-type]
     )
     parts = urlsplit(ftp)
     assert parts.port == running.ftp_port
