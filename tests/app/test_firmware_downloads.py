@@ -16,6 +16,7 @@ from app.platform import Platform
 from common.clock import utcnow
 from firmware.download_tables import FirmwareDownloadRow
 from firmware.downloads import MAX_LOCATION, LocationTooLong
+from firmware.storage import LocalArtifactStore
 from firmware.tables import FirmwareImageRow
 from tests.eventually import eventually_sync
 from tests.firmware.images import add_image, image_bytes, window
@@ -249,3 +250,35 @@ async def test_concurrent_ranged_downloads_each_get_their_bytes(links: Platform)
     rows = log_rows(links, 160)
     assert len(rows) == 160 and {row.outcome for row in rows} == {"completed"}
     assert len({row.station_id for row in rows}) == 40
+
+
+class CountingStore:
+    """The local store, counting the bytes the server has pulled from it."""
+
+    def __init__(self, inner: LocalArtifactStore) -> None:
+        self.inner = inner
+        self.pulled = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        for chunk in self.inner.read(key, start, end):
+            self.pulled += len(chunk)
+            yield chunk
+
+
+def test_the_image_streams_so_a_client_that_stops_early_costs_only_what_it_read(
+    links: Platform,
+) -> None:
+    big = image_bytes(48 * 1024 * 1024, seed=8)
+    image = add_image(links, big)
+    store = CountingStore(artifact_store(links))  # type: ignore[arg-type]
+    links.artifacts = store  # type: ignore[attr-defined]
+    with httpx.stream("GET", location(links, image.id)) as response:  # type: ignore[arg-type]
+        first = next(response.iter_raw(64 * 1024))
+    assert first == big[: len(first)]
+    [row] = log_rows(links)
+    assert row.outcome == "interrupted"
+    assert store.pulled < 16 * 1024 * 1024  # socket buffers, not the 48 MiB image
+    assert row.bytes_sent <= store.pulled
