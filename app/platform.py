@@ -20,6 +20,8 @@ from app.ownership import MEMBERSHIPS
 from app.settings import DEVELOPMENT_SECRET, Settings
 from charging.data_transfer import DataTransferRegistry
 from charging.sync import StationSync
+from firmware.download_links import DownloadLinks
+from firmware.downloads import derive_key
 from pki import CARole, certificate_to_pem
 
 if TYPE_CHECKING:
@@ -40,6 +42,8 @@ class Platform:
     # The owners' side in this process: live events for the app, and stations kept in step.
     events: EventHub = field(default_factory=EventHub)
     station_sync: StationSync = field(init=False, repr=False)
+    # Where stations fetch firmware (HTTPS token links, FTP logins): the rollouts' LocationIssuer.
+    downloads: DownloadLinks = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.station_sync = StationSync(
@@ -47,6 +51,14 @@ class Platform:
             MEMBERSHIPS,
             commands=lambda: self.commands,
             user_ca_pem=lambda: certificate_to_pem(self.ca.authority(CARole.USER).certificate),
+        )
+        s = self.settings
+        self.downloads = DownloadLinks(
+            self.engine,
+            derive_key(s.secret_key.get_secret_value()),
+            public_url=s.api_url,
+            ftp_host=s.ftp_public_host or s.ftp_host,
+            ftp_port=s.ftp_port,
         )
 
     def close(self) -> None:

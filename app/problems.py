@@ -26,6 +26,7 @@ from enrollment import errors as enrollment_errors
 from enrollment import service_errors
 from enrollment.ownership import errors as ownership
 from enrollment.sealing import SealError
+from firmware import downloads
 from ocpp_edge.errors import InvalidReplyError, OcppEdgeError, UnsupportedError
 from ocpp_edge.session import CommandTimeout, StationCallError, StationOffline
 from pki import CsrRejected, IssuanceRefused, PkiError
@@ -126,6 +127,10 @@ _SIMPLE: tuple[tuple[type[Exception], int, str], ...] = (
     (CommandTimeout, 504, "station-timeout"),
     (UnsupportedError, 422, "command-not-expressible"),
     (InvalidReplyError, 422, "command-not-expressible"),
+    (downloads.LinkForged, 403, "download-link-invalid"),
+    (downloads.LinkNotYetValid, 403, "download-link-not-yet-valid"),
+    (downloads.LinkExpired, 410, "download-link-expired"),
+    (downloads.LocationTooLong, 422, "location-too-long"),
 )
 
 
@@ -205,6 +210,7 @@ DOMAIN_ROOTS: tuple[type[Exception], ...] = (
     AccountError,
     accounts.AccountLinkError,
     SealError,
+    downloads.DownloadError,
 )
 
 

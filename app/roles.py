@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import uvicorn
+from aioftp import Server as FtpServer
 from redis.asyncio import Redis
 from sqlalchemy.engine import Engine
 
@@ -22,6 +23,7 @@ from app.ca import CertificateAuthority
 from app.ca.revocation_watch import RevocationWatch
 from app.command_bus import EdgeRelay, RedisCommandBus
 from app.edge import LocalCommandBus, PlatformGatekeeper, PlatformSink, station_passwords
+from app.ftp_downloads import ftp_server
 from app.main import create_app
 from app.platform import Platform
 from app.presence import NodePresence
@@ -261,6 +263,10 @@ async def running_api(platform: Platform) -> AsyncIterator[uvicorn.Server]:
                 await task
                 raise RuntimeError("the API server stopped during start-up")
             await asyncio.sleep(0.02)
+        if not platform.settings.public_url and platform.settings.api_port == 0:
+            # An ephemeral port is only known now: download links must name it.
+            host = platform.settings.api_host
+            platform.downloads.public_url = f"http://{host}:{bound_port(server)}"
         yield server
     finally:
         server.should_exit = True
@@ -269,6 +275,40 @@ async def running_api(platform: Platform) -> AsyncIterator[uvicorn.Server]:
             platform.commands = None
             await redis.aclose()
         listening.close()
+
+
+@contextlib.asynccontextmanager
+async def running_ftp(platform: Platform) -> AsyncIterator[FtpServer]:
+    """The FTP firmware server (per-download logins) on ``ftp_host:ftp_port``; an ephemeral
+    port is told to the download links."""
+    settings = platform.settings
+    server = ftp_server(platform)
+    with _naming_the_port(settings.ftp_host, settings.ftp_port, "--ftp-port"):
+        await server.start(settings.ftp_host, settings.ftp_port)
+    platform.downloads.ftp_port = server.address[1]
+    cleanup = asyncio.create_task(_forget_expired_logins(platform))
+    try:
+        yield server
+    finally:
+        cleanup.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await cleanup
+        await server.close()
+
+
+FTP_LOGIN_CLEANUP_S = 3600
+FTP_LOGIN_KEPT = timedelta(days=1)  # an expired login is still named in refusals for a day
+
+
+async def _forget_expired_logins(platform: Platform) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(
+                platform.downloads.forget_expired_logins, utcnow() - FTP_LOGIN_KEPT
+            )
+        except Exception:
+            log.exception("removing expired FTP logins failed")
+        await asyncio.sleep(FTP_LOGIN_CLEANUP_S)
 
 
 def bound_port(server: uvicorn.Server) -> int:

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     ocpp_port: int = Field(default=9000, ge=0, le=65535)
     ocpp_tls_port: int = Field(default=9443, ge=0, le=65535)
     ftp_port: int = Field(default=2121, ge=0, le=65535)
+    ftp_host: str = "127.0.0.1"
+    ftp_public_host: str | None = None
+    """The host stations are told to fetch FTP downloads from; ``ftp_host`` when unset."""
+    ftp_passive_ports: str | None = Field(default=None, pattern=r"^\d{1,5}-\d{1,5}$")
+    """Passive data ports as ``FIRST-LAST`` (open them in the firewall); any free one if unset."""
 
     heartbeat_interval: int = Field(default=300, ge=10, le=86_400)
     command_timeout: float = Field(default=30.0, gt=0, le=600)
@@ -72,6 +77,17 @@ class Settings(BaseSettings):
     aws_region: str | None = None
 
     @model_validator(mode="after")
+    def _check_ftp_ports(self) -> Settings:
+        if self.ftp_passive_ports is not None:
+            first, last = (int(part) for part in self.ftp_passive_ports.split("-"))
+            if not 0 < first <= last <= 65535:
+                raise ValueError(
+                    f"CHARGELINE_FTP_PASSIVE_PORTS must be FIRST-LAST with 1 <= FIRST <= LAST "
+                    f"<= 65535, not {self.ftp_passive_ports}"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.mode != "development":
             if self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
@@ -100,6 +116,13 @@ class Settings(BaseSettings):
         if self.mode == "development" and not smtp_chosen:
             return self.data_dir / "outbox"
         return None
+
+    @property
+    def ftp_data_ports(self) -> range | None:
+        if self.ftp_passive_ports is None:
+            return None
+        first, last = (int(part) for part in self.ftp_passive_ports.split("-"))
+        return range(first, last + 1)
 
     @property
     def access_token_ttl(self) -> timedelta:

@@ -14,7 +14,7 @@ from app.cli.common import CliError, add_common
 from app.logs import configure_logging
 from app.migrate import upgrade
 from app.platform import Platform
-from app.roles import PortUnavailable, bound_port, running_api, running_edge
+from app.roles import PortUnavailable, bound_port, running_api, running_edge, running_ftp
 
 ROLES = (
     ("serve", "run the whole platform in one process"),
@@ -59,6 +59,7 @@ def banner(
     ocpp_port: int | None,
     has_admin: bool,
     ocpp_tls_port: int | None = None,
+    ftp_port: int | None = None,
 ) -> str:
     s = platform.settings
     api = s.public_url or f"http://{s.api_host}:{api_port}"
@@ -73,6 +74,8 @@ def banner(
         lines.append(f"  OCPP (ws)       ws://{s.ocpp_host}:{ocpp_port}/ocpp/{{station_id}}")
     if ocpp_tls_port is not None:
         lines.append(f"  OCPP (wss)      wss://{s.ocpp_host}:{ocpp_tls_port}/ocpp/{{station_id}}")
+    if ftp_port is not None:
+        lines.append(f"  FTP firmware    ftp://{s.ftp_public_host or s.ftp_host}:{ftp_port}")
     lines += [
         f"  database        {platform.engine.url.render_as_string()}",
         f"  data directory  {s.data_dir}",
@@ -109,7 +112,11 @@ async def run(
     await asyncio.to_thread(upgrade, platform.engine)
     stop = stop or asyncio.Event()
     if edge and api:
-        async with running_edge(platform) as running, running_api(platform) as server:
+        async with (
+            running_edge(platform) as running,
+            running_api(platform) as server,
+            running_ftp(platform) as ftp,
+        ):
             settle_heap()
             print(
                 banner(
@@ -118,6 +125,7 @@ async def run(
                     ocpp_port=running.ocpp_port,
                     ocpp_tls_port=running.ocpp_tls_port,
                     has_admin=has_admin(platform),
+                    ftp_port=ftp.address[1],
                 ),
                 flush=True,
             )
@@ -137,13 +145,14 @@ async def run(
             )
             await stop.wait()
     else:
-        async with running_api(platform) as server:
+        async with running_api(platform) as server, running_ftp(platform) as ftp:
             print(
                 banner(
                     platform,
                     api_port=bound_port(server),
                     ocpp_port=None,
                     has_admin=has_admin(platform),
+                    ftp_port=ftp.address[1],
                 ),
                 flush=True,
             )

@@ -87,6 +87,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/pki/crl/{role}.crl"): PUBLIC,
     ("POST", "/pki/ocsp"): PUBLIC,
     ("GET", "/pki/ocsp/{encoded}"): PUBLIC,
+    ("GET", "/fw/{token}"): PUBLIC,
+    ("HEAD", "/fw/{token}"): PUBLIC,
     ("GET", "/api/v1/cas"): ADMIN,
     ("GET", "/api/v1/cas/{role}/chain.pem"): ADMIN,
     ("POST", "/api/v1/certificates"): LINE,
@@ -144,7 +146,7 @@ def concrete(path: str) -> str:
 
 
 def refused_for_role(response: Response) -> bool:
-    if response.status_code != 403:
+    if response.status_code != 403 or not response.content:  # HEAD answers carry no body
         return False
     detail = str(response.json().get("detail", ""))
     return detail.startswith(ROLE_REFUSALS)

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from app import audit
 from app.edge import PlatformGatekeeper, station_passwords
 from app.platform import Platform, build_platform
-from app.roles import Edge, bound_port, running_api, running_edge
+from app.roles import Edge, bound_port, running_api, running_edge, running_ftp
 from app.tls import gateway_ssl_context
 from charging import registry
 from charging.tables import IdTokenRow
@@ -33,6 +33,7 @@ class RunningPlatform:
     edge: Edge
     api_url: str
     ocpp_url: str
+    ftp_port: int = 0
 
     def add_station(
         self, station_id: str, password: str = STATION_PASSWORD, profile: int = 1
@@ -68,18 +69,24 @@ async def started_platform(
     values: dict[str, object] = {
         "ocpp_port": 0,
         "ocpp_tls_port": 0,
+        "ftp_port": 0,
         "command_timeout": 1.0,
         "heartbeat_interval": 60,
     }
     values.update(overrides)
     platform = build_platform(make_settings(tmp_path, database_url, **values))
     try:
-        async with running_edge(platform) as edge, running_api(platform) as api:
+        async with (
+            running_edge(platform) as edge,
+            running_api(platform) as api,
+            running_ftp(platform) as ftp,
+        ):
             yield RunningPlatform(
                 platform,
                 edge,
                 f"http://127.0.0.1:{bound_port(api)}",
                 f"ws://127.0.0.1:{edge.ocpp_port}/ocpp",
+                ftp.address[1],
             )
     finally:
         platform.close()
