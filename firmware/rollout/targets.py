@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from firmware.rollout.messages import (
+    ANSWER_STATUSES,
     BootReport,
     CommandAnswer,
     FetchLog,
@@ -191,7 +192,7 @@ def on_answer(
     target: Target, answer: CommandAnswer, now: datetime, *, policy: RolloutPolicy
 ) -> list[TargetCommand]:
     """Apply the station's answer to the last SendUpdate (or Timeout/Offline for none)."""
-    if not _matches(target, answer.request_id):
+    if answer.status not in ANSWER_STATUSES or not _matches(target, answer.request_id):
         return []
     status = answer.status
     if status in ("Accepted", "AcceptedCanceled"):
@@ -214,9 +215,7 @@ def on_answer(
         return _fail(target, FailureKind.REJECTED, "station rejected the update")
     if status in ("InvalidCertificate", "RevokedCertificate"):
         return _fail(target, FailureKind.CERTIFICATE, f"station answered {status}")
-    if status == "NotSupported":
-        return _not_supported(target, policy)
-    return []
+    return _not_supported(target, policy)  # NotSupported, the one status left
 
 
 def _not_supported(target: Target, policy: RolloutPolicy) -> list[TargetCommand]:
