@@ -12,6 +12,7 @@ strings sort among themselves by their text, so every ordering is deterministic.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _VERSION = re.compile(
     r"""
@@ -28,6 +29,7 @@ PreKey = tuple[tuple[int, int | str], ...]
 VersionKey = tuple[int, tuple[int, ...], int, PreKey, str]
 
 
+@lru_cache(maxsize=8192)  # a fleet runs few distinct versions; engines compare them per tick
 def version_key(version: str) -> VersionKey:
     """Sort key of ``version``: equal keys mean equal precedence.
 

@@ -19,7 +19,6 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
 
 from firmware.rollout.policy import TargetSelection, WavePlan
 from firmware.rollout.waves import iter_sizes
@@ -53,9 +52,6 @@ def in_sample(seed: int, station_id: str, percent: float) -> bool:
     return sample_point(seed, station_id) < sample_threshold(percent)
 
 
-_key = lru_cache(maxsize=4096)(version_key)  # fleets run few distinct versions
-
-
 class Selector:
     """The selection's test for one candidate, with its sets and thresholds made once."""
 
@@ -82,7 +78,7 @@ class Selector:
             return False
         if self.below is not None:
             version = candidate.firmware_version
-            if version is None or _key(version) >= self.below:
+            if version is None or version_key(version) >= self.below:
                 return False
         if self.threshold is not None:
             return sample_point(s.seed, candidate.station_id) < self.threshold
