@@ -100,7 +100,8 @@ def main() -> None:
     for fleet in args.fleets:
         engine, baseline, _ = measure(fleet, args.wave, args.ticks)
         print(
-            f"| {fleet:,} | {engine * 1000:.2f} | {baseline * 1000:.2f} | {baseline / engine:.1f}x |"
+            f"| {fleet:,} | {engine * 1000:.2f} | {baseline * 1000:.2f} "
+            f"| {baseline / engine:.1f}x |"
         )
 
 
