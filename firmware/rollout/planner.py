@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from firmware.rollout.policy import TargetSelection, WavePlan
 from firmware.rollout.waves import iter_sizes
 from firmware.versions import VersionKey, version_key
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """A device as the planner sees it (a tuple: cheap to make a million of from rows)."""
+
     station_id: str
     family: str
     channel: str | None
