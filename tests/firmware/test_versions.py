@@ -103,3 +103,11 @@ def test_the_order_is_transitive_so_every_sort_agrees(a: str, b: str, c: str) ->
 @given(versions)
 def test_build_metadata_never_changes_precedence(version: str) -> None:
     assert same_version(version, version.split("+")[0])
+
+
+def test_long_and_hostile_strings_are_read_without_filling_the_cache() -> None:
+    long_version = "1." + ".".join(["2"] * 5000) + "-" + "a" * 10_000
+    assert is_parseable(long_version) and is_newer(long_version, "1.2.2")
+    assert not is_parseable("1" * 10_000 + "..")
+    assert not is_parseable("v" * 100_000)
+    assert version_key("1.2.3") == version_key("1.2.3")  # cached path agrees with itself

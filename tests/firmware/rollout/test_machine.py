@@ -206,3 +206,14 @@ def test_illegal_moves_raise_invalid_transition(setup: str, move: str) -> None:
         calls[move]()
     assert (raised.value.current, raised.value.requested) == (setup, move)
     assert (rollout.state, rollout.reason, rollout.outcome) == before  # nothing half-done
+
+
+def test_resume_takes_the_current_counts_when_given() -> None:
+    rule = FailureCriterion(FailureKind.DOWNLOAD, 20.0, min_sample=5)
+    rollout = running((20,), criteria=(rule,))
+    rollout.pause("manual", T0)
+    seen = WaveCounts({S.SUCCEEDED: 3, S.FAILED: 2, S.WAITING: 15}, {FailureKind.DOWNLOAD: 2})
+    rollout.resume(T0, seen)
+    assert rollout.floor == seen
+    same = WaveCounts({S.SUCCEEDED: 3, S.FAILED: 2, S.WAITING: 15}, {FailureKind.DOWNLOAD: 2})
+    assert rollout.tick(T0, same) == []  # the two failures were acknowledged at resume

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware.rollout.model import (
@@ -28,6 +28,7 @@ events = st.one_of(
 )
 
 
+@settings(deadline=None)  # data-heavy examples; slow under tracing
 @given(st.lists(events, max_size=40))
 def test_no_sequence_without_a_boot_on_the_new_version_makes_a_target_succeed(
     sequence: list[tuple[str, object, object]],
@@ -55,6 +56,7 @@ def test_no_sequence_without_a_boot_on_the_new_version_makes_a_target_succeed(
         previous = target.state
 
 
+@settings(deadline=None)  # data-heavy examples; slow under tracing
 @given(st.lists(st.sampled_from(list(PROGRESS)), min_size=1, max_size=20))
 def test_progress_reports_never_move_a_target_backwards_and_a_new_boot_confirms(
     statuses: list[str],

@@ -7,8 +7,11 @@ from datetime import time, timedelta
 import pytest
 
 from firmware.rollout.model import (
+    BootReport,
+    CommandAnswer,
     FailureKind,
     FetchLog,
+    FirmwareStatusReport,
     InvalidTransition,
     MaintenanceWindow,
     Probe,
@@ -427,3 +430,37 @@ def test_cancel_takes_only_targets_not_yet_sent() -> None:
     retrying = sent_target()
     on_answer(retrying, answer("Timeout"), T0, policy=policy())
     assert not cancel(retrying)  # the station may hold the request
+
+
+def test_a_signed_request_refused_after_its_plain_fallback_was_refused_fails() -> None:
+    p = policy(allow_unsigned=True)
+    target = sent_target(request_id=7, ocpp="1.6")
+    on_answer(target, answer("NotSupported"), T0, policy=p)  # signed refused: try plain
+    due(target, facts(ocpp_version="1.6"), p, T0, next_request_id=8)
+    on_answer(target, answer("NotSupported", request_id=8), T0, policy=p)
+    assert target.state is S.FAILED and "neither" in (target.detail or "")
+
+
+def test_a_target_set_to_waiting_directly_starts_its_wait_on_first_look() -> None:
+    target = Target(STATION, 0, state=S.WAITING, new_version=NEW)
+    due(target, facts(online=False), policy(), T0, next_request_id=1)
+    assert target.waiting_since == T0
+
+
+def test_reports_answers_and_boots_of_another_station_are_ignored() -> None:
+    target = sent_target(request_id=7)
+    other = "CP-9999"
+    on_report(target, FirmwareStatusReport(other, 7, "InvalidSignature", T0), T0)
+    on_answer(target, CommandAnswer(other, 7, "Rejected", T0), T0, policy=policy())
+    on_report(target, report("Installed"), T0)
+    on_boot(target, BootReport(other, NEW, "FirmwareUpdate", T0), T0)
+    assert target.state is S.INSTALLED and target.failure is None
+
+
+def test_hostile_report_values_change_nothing() -> None:
+    target = sent_target(request_id=7)
+    for status in ["", "downloading", "Installed\x00", "I" * 100_000]:
+        on_report(target, report(status), T0)
+    for request_id in [-1, 2**63, 0]:
+        on_report(target, report("InvalidSignature", request_id=request_id), T0)
+    assert target.state is S.SENT and target.last_report_at is None
