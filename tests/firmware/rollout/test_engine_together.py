@@ -9,7 +9,7 @@ station in a session is updated only after the session ends.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from firmware.rollout.machine import Rollout
 from firmware.rollout.model import (
@@ -45,18 +45,18 @@ class FakeStation:
     facts: StationFacts
     rejects: str | None = None  # the version whose signature it finds invalid
 
-    def handle(self, command: SendUpdate, version: str, now: object) -> list[object]:
+    def handle(self, command: SendUpdate, version: str, now: datetime) -> list[object]:
         sid, rid = self.facts.station_id, command.request_id
-        answer = CommandAnswer(sid, rid, "Accepted", now)  # type: ignore[arg-type]
+        answer = CommandAnswer(sid, rid, "Accepted", now)
         if version == self.rejects:
-            return [answer, FirmwareStatusReport(sid, rid, "InvalidSignature", now)]  # type: ignore[arg-type]
+            return [answer, FirmwareStatusReport(sid, rid, "InvalidSignature", now)]
         self.facts = replace(self.facts, firmware_version=version)
         return [
             answer,
-            FirmwareStatusReport(sid, rid, "Downloading", now),  # type: ignore[arg-type]
-            FirmwareStatusReport(sid, rid, "Downloaded", now),  # type: ignore[arg-type]
-            FirmwareStatusReport(sid, rid, "Installed", now),  # type: ignore[arg-type]
-            BootReport(sid, version, "FirmwareUpdate", now),  # type: ignore[arg-type]
+            FirmwareStatusReport(sid, rid, "Downloading", now),
+            FirmwareStatusReport(sid, rid, "Downloaded", now),
+            FirmwareStatusReport(sid, rid, "Installed", now),
+            BootReport(sid, version, "FirmwareUpdate", now),
         ]
 
 
