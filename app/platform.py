@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from app.ca import CertificateAuthority
+from app.ca.firmware_signing import FirmwareSigner
 from app.db import dispose_when_idle, make_engine
 from app.identity.jwt_tokens import OIDCVerifier, TokenIssuer
 from app.identity.ratelimit import LoginLimiter, Throttle
@@ -20,6 +21,7 @@ from app.ownership import MEMBERSHIPS
 from app.settings import DEVELOPMENT_SECRET, Settings
 from charging.data_transfer import DataTransferRegistry
 from charging.sync import StationSync
+from firmware.storage import ArtifactStore, LocalArtifactStore
 from pki import CARole, certificate_to_pem
 
 if TYPE_CHECKING:
@@ -40,8 +42,13 @@ class Platform:
     # The owners' side in this process: live events for the app, and stations kept in step.
     events: EventHub = field(default_factory=EventHub)
     station_sync: StationSync = field(init=False, repr=False)
+    # Firmware: where images live (settings.firmware_storage) and who signs them.
+    artifacts: ArtifactStore = field(init=False, repr=False)
+    firmware_signer: FirmwareSigner = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.artifacts = build_artifact_store(self.settings)
+        self.firmware_signer = FirmwareSigner(self.ca)
         self.station_sync = StationSync(
             self.engine,
             MEMBERSHIPS,
@@ -52,6 +59,19 @@ class Platform:
     def close(self) -> None:
         """Release the database: every connection closed, after in-flight work handed it back."""
         dispose_when_idle(self.engine)
+
+
+def build_artifact_store(settings: Settings) -> ArtifactStore:
+    """The firmware store the settings choose: local files, or S3 through boto3."""
+    if settings.firmware_storage == "s3":
+        import boto3
+
+        from firmware.s3_store import S3ArtifactStore
+
+        assert settings.firmware_s3_bucket is not None  # checked by the settings
+        client = boto3.client("s3", region_name=settings.aws_region)
+        return S3ArtifactStore(client, settings.firmware_s3_bucket, settings.firmware_s3_prefix)
+    return LocalArtifactStore(settings.firmware_dir)
 
 
 def development_secret(data_dir: Path) -> str:
