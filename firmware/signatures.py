@@ -10,7 +10,7 @@ P-256 with SHA-256 (DER). Signatures travel as standard base64.
 Pure: chunks, PEM text and the time in; a signature or a typed error out. Whether a serial is
 revoked is asked through ``is_revoked`` (the caller knows the CA's records). The tree::
 
-    SignatureError
+    SignatureError (a firmware.errors.FirmwareError)
     +-- MalformedSignature   not base64, or a certificate that does not parse
     +-- SignatureMismatch    the signature does not match the bytes
     +-- UntrustedSigner      not issued directly by the root, not codeSigning, wrong key kind
@@ -33,6 +33,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from firmware.errors import FirmwareError
 
 __all__ = [
     "PSS_SALT_LENGTH",
@@ -65,7 +67,7 @@ class SignatureAlgorithm(StrEnum):
     ECDSA_SHA256 = "ecdsa-sha256"
 
 
-class SignatureError(Exception):
+class SignatureError(FirmwareError):
     """Root of the signature errors: the image must not be accepted."""
 
 
