@@ -25,6 +25,7 @@ from enrollment.tables import DeviceRow, HardwareFamilyRow
 from firmware.audit_port import AuditFn, record
 from firmware.errors import (
     ChannelExists,
+    Downgrade,
     InvalidChannelName,
     InvalidSigningRoot,
     UnknownChannel,
@@ -41,6 +42,7 @@ from firmware.tables import (
     FirmwareImageRow,
     StationChannelRow,
 )
+from firmware.versions import is_newer, version_key
 
 BUILTIN_CHANNELS = ("stable", "beta", "canary")
 PROMOTION_ORDER = ("canary", "beta", "stable")
@@ -211,17 +213,30 @@ def _builtin_row(session: Session, family_id: int, channel: str) -> FirmwareChan
 
 
 def promote(
-    session: Session, image_id: int, channel: str, actor: Any, *, audit: AuditFn = None
+    session: Session,
+    image_id: int,
+    channel: str,
+    actor: Any,
+    *,
+    force: bool = False,
+    audit: AuditFn = None,
 ) -> Channel:
     """Put ``image_id`` on ``channel`` of its own family (an explicit act; audited).
 
-    Called by the admin API and by the rollout service at the end of a rollout.
+    Called by the admin API and by the rollout service at the end of a rollout. An image older
+    than the one the channel carries is refused unless ``force``.
 
     Raises:
-        UnknownImage, UnknownChannel.
+        UnknownImage, UnknownChannel, Downgrade.
     """
     promoted = image(session, image_id)
     family_row = family_by_id(session, promoted.family_id)
+    current = channel_image(session, promoted.family_id, channel)
+    if current is not None and not force and is_newer(current.version, promoted.version):
+        raise Downgrade(
+            f"channel {channel!r} of {family_row.name!r} carries {current.version}, newer than"
+            f" {promoted.version}: promote with force to go back"
+        )
     was_on = channels_carrying(session, image_id)
     result = set_channel_image(session, family_row, channel, image_id, audit=_no_audit, actor=actor)
     record(
@@ -234,6 +249,8 @@ def promote(
         version=promoted.version,
         channel=channel,
         from_channels=was_on,
+        replaced_image_id=current.id if current else None,
+        forced=force,
     )
     return result
 
@@ -396,7 +413,11 @@ def checked_root(certificate_pem: str) -> x509.Certificate:
 
 
 def images_of(session: Session, family_id: int | None = None) -> list[FirmwareImageRow]:
+    """Images by family, newest version first (semantic order)."""
     query = select(FirmwareImageRow).order_by(col(FirmwareImageRow.id))
     if family_id is not None:
         query = query.where(FirmwareImageRow.family_id == family_id)
-    return list(session.exec(query).all())
+    rows = list(session.exec(query).all())
+    rows.sort(key=lambda row: version_key(row.version), reverse=True)
+    rows.sort(key=lambda row: row.family_id)
+    return rows

@@ -83,6 +83,10 @@ class WrongFamily(FirmwareError):
     pass
 
 
+class Downgrade(FirmwareError):
+    pass
+
+
 class SigningUnavailable(FirmwareError):
     pass
 

@@ -36,6 +36,7 @@ from firmware.signatures import SignatureAlgorithm, SignatureError, verify_image
 from firmware.staging import StagedImage
 from firmware.storage import ArtifactMissing, ArtifactStore
 from firmware.tables import FirmwareImageRow
+from firmware.versions import is_parseable
 
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_~-]{0,49}$")
 FILENAME = re.compile(r"^[^/\\\x00-\x1f]{1,255}$")
@@ -62,10 +63,10 @@ class ImageUpload:
 
     def checked(self) -> ImageUpload:
         """Raises InvalidVersion or MalformedUpload for fields that cannot be right."""
-        if not VERSION.match(self.version):
+        if not VERSION.match(self.version) or not is_parseable(self.version):
             raise InvalidVersion(
-                "a version is 1 to 50 letters, digits or .+_~- starting with a letter or"
-                f" digit, not {self.version[:60]!r}"
+                "a version is a semantic version of at most 50 characters (1.4.2, v2.0.0-rc.1),"
+                f" not {self.version[:60]!r}"
             )
         if not FILENAME.match(self.filename):
             raise MalformedUpload("the file name must be 1 to 255 characters, no path")
