@@ -64,12 +64,10 @@ class Platform:
 def build_artifact_store(settings: Settings) -> ArtifactStore:
     """The firmware store the settings choose: local files, or S3 through boto3."""
     if settings.firmware_storage == "s3":
-        import boto3
-
-        from firmware.s3_store import S3ArtifactStore
+        from firmware.s3_store import S3ArtifactStore, s3_client
 
         assert settings.firmware_s3_bucket is not None  # checked by the settings
-        client = boto3.client("s3", region_name=settings.aws_region)
+        client = s3_client(settings.aws_region)
         return S3ArtifactStore(client, settings.firmware_s3_bucket, settings.firmware_s3_prefix)
     return LocalArtifactStore(settings.firmware_dir)
 

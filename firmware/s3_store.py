@@ -21,6 +21,19 @@ MIN_PART = 5 * 1024 * 1024
 DEFAULT_PART = 8 * 1024 * 1024
 
 
+def s3_client(region: str | None = None, endpoint_url: str | None = None) -> S3Client:
+    """A boto3 S3 client that signs with SigV4 (presigned URLs name their own expiry)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        region_name=region,
+        endpoint_url=endpoint_url,
+        config=Config(signature_version="s3v4", retries={"max_attempts": 3, "mode": "standard"}),
+    )
+
+
 class S3ArtifactStore:
     """Images as S3 objects in one bucket, under one prefix."""
 
