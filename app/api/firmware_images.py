@@ -10,6 +10,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import audit
+from app.api.bounds import PositiveInt32
 from app.api.firmware_form import FILE_FIELD, read_upload_form
 from app.api.pagination import Page, PageQuery, paginate_list
 from app.deps import ActorDep, AdminPrincipal, NowDep, PlatformDep, SessionDep
@@ -202,7 +203,7 @@ def list_images(
     summary="One firmware image (admin)",
     response_model_by_alias=True,
 )
-def get_image(image_id: int, session: SessionDep, _admin: AdminPrincipal) -> ImagePublic:
+def get_image(image_id: PositiveInt32, session: SessionDep, _admin: AdminPrincipal) -> ImagePublic:
     return image_public(session, catalog.image(session, image_id))
 
 
@@ -210,7 +211,7 @@ def get_image(image_id: int, session: SessionDep, _admin: AdminPrincipal) -> Ima
     "/firmware/images/{image_id}", status_code=204, summary="Delete an unused image (admin)"
 )
 def delete_image(
-    image_id: int,
+    image_id: PositiveInt32,
     session: SessionDep,
     platform: PlatformDep,
     _admin: AdminPrincipal,
@@ -236,7 +237,7 @@ class VerificationPublic(BaseModel):
     summary="Re-verify a stored image: bytes, digest and signature as of now (admin)",
 )
 def verify_image(
-    image_id: int,
+    image_id: PositiveInt32,
     session: SessionDep,
     platform: PlatformDep,
     _admin: AdminPrincipal,
@@ -274,7 +275,11 @@ class Promotion(BaseModel):
     response_model_by_alias=True,
 )
 def promote_image(
-    image_id: int, body: Promotion, session: SessionDep, _admin: AdminPrincipal, actor: ActorDep
+    image_id: PositiveInt32,
+    body: Promotion,
+    session: SessionDep,
+    _admin: AdminPrincipal,
+    actor: ActorDep,
 ) -> ImagePublic:
     catalog.promote(session, image_id, body.channel, actor, force=body.force, audit=audit.record)
     return image_public(session, catalog.image(session, image_id))
