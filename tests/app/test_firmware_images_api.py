@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -462,3 +463,53 @@ def test_only_admins_upload(platform: Platform, client: TestClient) -> None:
     owner = bearer(password_tokens(client, "owner@example.com")["access_token"])
     assert_problem(upload(client, owner), 403, "forbidden")
     assert image_count(platform) == 0 and stored_files(platform) == []
+
+
+def test_an_upload_streams_memory_does_not_grow_with_the_image(
+    platform: Platform, live_server: LiveServer
+) -> None:
+    """Over a real socket (the test client would buffer the body): client and server together
+    stay far below the image's size."""
+    import asyncio
+    import tracemalloc
+
+    ready(platform)
+
+    async def headers() -> dict[str, str]:
+        async with httpx.AsyncClient(base_url=live_server.url) as http:
+            return await admin_headers_http(platform, http)
+
+    admin = asyncio.run(headers())
+
+    boundary = "MemBoundary"
+    size = 48 * 1024 * 1024
+    block = bytes(range(256)) * 256  # 64 KiB
+
+    def body() -> Iterator[bytes]:
+        for name, value in (("family", "wallbox"), ("version", "9.0.0"), ("unsigned", "true")):
+            yield (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+            ).encode()
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"'
+            "\r\n\r\n"
+        ).encode()
+        for _ in range(size // len(block)):
+            yield block
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    tracemalloc.start()
+    try:
+        with httpx.Client(base_url=live_server.url, timeout=120) as http:
+            response = http.post(
+                "/api/v1/firmware/images",
+                content=body(),
+                headers={**admin, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+            )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert response.status_code == 201, response.text
+    assert response.json()["size"] == size
+    assert peak < 8 * 1024 * 1024, f"peak {peak} bytes for a {size}-byte image"
