@@ -130,9 +130,7 @@ _SIMPLE: tuple[tuple[type[Exception], int, str], ...] = (
     (firmware_errors.UnknownFamily, 422, "unknown-family"),
     (firmware_errors.InvalidChannelName, 422, "invalid-channel"),
     (firmware_errors.ChannelExists, 409, "channel-exists"),
-    (firmware_errors.InvalidVersion, 422, "invalid-version"),
     (firmware_errors.DuplicateVersion, 409, "firmware-version-exists"),
-    (firmware_errors.MalformedUpload, 422, "malformed-upload"),
     (firmware_errors.ImageTooLarge, 413, "payload-too-large"),
     (firmware_errors.ChecksumMismatch, 422, "checksum-mismatch"),
     (firmware_errors.WrongFamily, 422, "wrong-family"),
@@ -180,7 +178,18 @@ def _station_field(exc: Exception) -> Problem:
     )
 
 
+def _upload_field(slug: str) -> Callable[[Any], Problem]:
+    def shape(exc: firmware_errors.MalformedUpload | firmware_errors.InvalidVersion) -> Problem:
+        if exc.field is None:
+            return Problem(422, slug, str(exc))
+        return Problem(422, slug, str(exc), errors=[{"field": exc.field, "message": str(exc)}])
+
+    return shape
+
+
 _SHAPED: tuple[tuple[type[Any], Callable[[Any], Problem]], ...] = (
+    (firmware_errors.InvalidVersion, _upload_field("invalid-version")),
+    (firmware_errors.MalformedUpload, _upload_field("malformed-upload")),
     (enrollment_errors.InvalidTransition, _transition),
     (service_errors.RegistrationConflict, _registration),
     (

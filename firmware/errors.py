@@ -56,7 +56,15 @@ class ChannelExists(FirmwareError):
         super().__init__(f"hardware family {family!r} already has a channel {channel!r}")
 
 
-class InvalidVersion(FirmwareError):
+class _FieldError(FirmwareError):
+    """An error about one field of an upload, named in ``field`` when it is known."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidVersion(_FieldError):
     pass
 
 
@@ -65,7 +73,7 @@ class DuplicateVersion(FirmwareError):
         super().__init__(f"hardware family {family!r} already has firmware {version!r}")
 
 
-class MalformedUpload(FirmwareError):
+class MalformedUpload(_FieldError):
     pass
 
 

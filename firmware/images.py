@@ -66,15 +66,22 @@ class ImageUpload:
         if not VERSION.match(self.version) or not is_parseable(self.version):
             raise InvalidVersion(
                 "a version is a semantic version of at most 50 characters (1.4.2, v2.0.0-rc.1),"
-                f" not {self.version[:60]!r}"
+                f" not {self.version[:60]!r}",
+                field="version",
             )
         if not FILENAME.match(self.filename):
-            raise MalformedUpload("the file name must be 1 to 255 characters, no path")
+            raise MalformedUpload(
+                "the file name must be 1 to 255 characters, no path", field="file"
+            )
         if len(self.release_notes) > MAX_NOTES:
-            raise MalformedUpload(f"release notes are at most {MAX_NOTES} characters")
+            raise MalformedUpload(
+                f"release notes are at most {MAX_NOTES} characters", field="notes"
+            )
         for name, value, pattern in (("sha256", self.sha256, HEX64), ("md5", self.md5, HEX32)):
             if value is not None and not pattern.match(value.lower()):
-                raise MalformedUpload(f"{name} must be {pattern.pattern[6:8]} hex digits")
+                raise MalformedUpload(
+                    f"{name} must be {pattern.pattern[6:8]} hex digits", field=name
+                )
         presigned = self.signature is not None or self.certificate is not None
         if presigned and (self.signature is None or self.certificate is None):
             raise MalformedUpload("a pre-signed image needs both signature and certificate")
@@ -118,7 +125,7 @@ def accept_image(
     family = catalog.family(session, upload.family)
     assert family.id is not None
     if staged.size == 0:
-        raise MalformedUpload("the image is empty")
+        raise MalformedUpload("the image is empty", field="file")
     if upload.sha256 is not None and upload.sha256.lower() != staged.sha256:
         raise ChecksumMismatch(
             f"the declared sha256 {upload.sha256.lower()} is not that of the received"

@@ -89,7 +89,7 @@ def _flag(fields: dict[str, str], name: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise MalformedUpload(f"{name} must be true or false, not {value[:20]!r}")
+    raise MalformedUpload(f"{name} must be true or false, not {value[:20]!r}", field=name)
 
 
 def _upload_of(fields: dict[str, str], filename: str) -> images.ImageUpload:
@@ -102,7 +102,7 @@ def _upload_of(fields: dict[str, str], filename: str) -> images.ImageUpload:
         raise MalformedUpload(f"unknown field(s): {', '.join(n[:40] for n in unknown)}")
     for required in ("family", "version"):
         if not fields.get(required, "").strip():
-            raise MalformedUpload(f"the field {required!r} is required")
+            raise MalformedUpload(f"the field {required!r} is required", field=required)
     return images.ImageUpload(
         family=fields["family"].strip(),
         version=fields["version"].strip(),

@@ -178,6 +178,18 @@ def test_each_bad_upload_is_a_clear_problem_and_stores_nothing(
     assert stored_files(platform) == []
 
 
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [({"version": "x y"}, "version"), ({"sign": "maybe"}, "sign"), ({"md5": "zz"}, "md5")],
+)
+def test_a_refused_field_is_named(
+    client: TestClient, admin: dict[str, str], fields: dict[str, str], field: str
+) -> None:
+    response = upload(client, admin, **fields)
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
 def test_a_revoked_platform_signer_is_refused_on_upload_and_on_reverify(
     platform: Platform, client: TestClient, admin: dict[str, str]
 ) -> None:
