@@ -25,7 +25,6 @@ import aioftp
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.firmware_store import artifact_store
 from app.platform import Platform
 from common.clock import utcnow
 from firmware.download_links import FtpLogin
@@ -89,7 +88,7 @@ class DownloadUsers(aioftp.AbstractUserManager):
         image = None
         if found is not None:
             image = await asyncio.to_thread(_image, self.platform, found.grant.image_id)
-        store = artifact_store(self.platform) if image else None
+        store = self.platform.artifacts if image else None
         user = DownloadUser(login[:32], found, image, store, self.platform.engine)
         return self.GetUserResponse.PASSWORD_REQUIRED, user, "password required"
 

@@ -20,7 +20,9 @@ from app.api import (
     enroll,
     events_ws,
     families,
+    firmware_channels,
     firmware_downloads,
+    firmware_images,
     health,
     id_tokens,
     index,
@@ -47,7 +49,11 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     )
     app.state.platform = platform
     problems.install(app)  # every domain error's problem+json: app/problems.py
-    app.add_middleware(RequestGuard, max_body_bytes=platform.settings.max_body_bytes)
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=platform.settings.max_body_bytes,
+        own_limit=firmware_images.OWN_BODY_LIMIT,
+    )
     app.add_middleware(RequestLog)  # outermost: logs every answer, the guard's too
     for module in (
         health,
@@ -60,6 +66,8 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         transactions,
         id_tokens,
         families,
+        firmware_channels,
+        firmware_images,
         device_import,
         devices,
         labels,

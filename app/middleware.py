@@ -32,20 +32,32 @@ class RequestGuard:
     """Refuses bodies over ``max_body_bytes`` (413) and non-JSON bodies on ``/api/`` (415).
 
     The size is checked on the declared Content-Length and again while the body streams, so a
-    chunked upload cannot slip past it.
+    chunked upload cannot slip past it. ``own_limit`` names the ``(method, path)`` routes that
+    enforce a limit of their own while they stream (firmware uploads): only the content type
+    is checked for them here.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        own_limit: frozenset[tuple[str, str]] = frozenset(),
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.own_limit = own_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"].encode() not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
+        limited = (scope["method"], scope["path"]) not in self.own_limit
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+        too_large = declared is not None and (
+            not declared.isdigit() or (limited and int(declared) > self.max_body_bytes)
+        )
+        if too_large:
             await self._too_large(send)
             return
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
@@ -82,7 +94,7 @@ class RequestGuard:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes and not rejected:
+                if limited and received > self.max_body_bytes and not rejected:
                     rejected = True
                     if not started:
                         await self._too_large(send)

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from app.ca import CertificateAuthority
+from app.ca.firmware_signing import FirmwareSigner
 from app.db import dispose_when_idle, make_engine
 from app.identity.jwt_tokens import OIDCVerifier, TokenIssuer
 from app.identity.ratelimit import LoginLimiter, Throttle
@@ -22,6 +23,7 @@ from charging.data_transfer import DataTransferRegistry
 from charging.sync import StationSync
 from firmware.download_links import DownloadLinks
 from firmware.downloads import derive_key
+from firmware.storage import ArtifactStore, LocalArtifactStore
 from pki import CARole, certificate_to_pem
 
 if TYPE_CHECKING:
@@ -44,8 +46,13 @@ class Platform:
     station_sync: StationSync = field(init=False, repr=False)
     # Where stations fetch firmware (HTTPS token links, FTP logins): the rollouts' LocationIssuer.
     downloads: DownloadLinks = field(init=False, repr=False)
+    # Firmware: where images live (settings.firmware_storage) and who signs them.
+    artifacts: ArtifactStore = field(init=False, repr=False)
+    firmware_signer: FirmwareSigner = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.artifacts = build_artifact_store(self.settings)
+        self.firmware_signer = FirmwareSigner(self.ca)
         self.station_sync = StationSync(
             self.engine,
             MEMBERSHIPS,
@@ -64,6 +71,17 @@ class Platform:
     def close(self) -> None:
         """Release the database: every connection closed, after in-flight work handed it back."""
         dispose_when_idle(self.engine)
+
+
+def build_artifact_store(settings: Settings) -> ArtifactStore:
+    """The firmware store the settings choose: local files, or S3 through boto3."""
+    if settings.firmware_storage == "s3":
+        from firmware.s3_store import S3ArtifactStore, s3_client
+
+        assert settings.firmware_s3_bucket is not None  # checked by the settings
+        client = s3_client(settings.aws_region)
+        return S3ArtifactStore(client, settings.firmware_s3_bucket, settings.firmware_s3_prefix)
+    return LocalArtifactStore(settings.firmware_dir)
 
 
 def development_secret(data_dir: Path) -> str:

@@ -27,6 +27,8 @@ from enrollment import service_errors
 from enrollment.ownership import errors as ownership
 from enrollment.sealing import SealError
 from firmware import downloads
+from firmware import errors as firmware_errors
+from firmware import signatures as firmware_signatures
 from ocpp_edge.errors import InvalidReplyError, OcppEdgeError, UnsupportedError
 from ocpp_edge.session import CommandTimeout, StationCallError, StationOffline
 from pki import CsrRejected, IssuanceRefused, PkiError
@@ -123,6 +125,26 @@ _SIMPLE: tuple[tuple[type[Exception], int, str], ...] = (
     (AlreadyRevoked, 409, "already-revoked"),
     (UnknownCertificate, 404, "not-found"),
     (CANotInitialized, 503, "ca-not-initialized"),
+    (firmware_errors.UnknownImage, 404, "not-found"),
+    (firmware_errors.UnknownChannel, 404, "not-found"),
+    (firmware_errors.UnknownStation, 404, "not-found"),
+    (firmware_errors.UnknownFamily, 422, "unknown-family"),
+    (firmware_errors.InvalidChannelName, 422, "invalid-channel"),
+    (firmware_errors.ChannelExists, 409, "channel-exists"),
+    (firmware_errors.DuplicateVersion, 409, "firmware-version-exists"),
+    (firmware_errors.ImageTooLarge, 413, "payload-too-large"),
+    (firmware_errors.ChecksumMismatch, 422, "checksum-mismatch"),
+    (firmware_errors.WrongFamily, 422, "wrong-family"),
+    (firmware_errors.Downgrade, 409, "firmware-downgrade"),
+    (firmware_errors.SigningUnavailable, 422, "signing-unavailable"),
+    (firmware_errors.InvalidSigningRoot, 422, "invalid-signing-root"),
+    (firmware_errors.ImageInUse, 409, "image-in-use"),
+    (firmware_errors.ImageUnreadable, 500, "image-unreadable"),
+    (firmware_signatures.MalformedSignature, 422, "malformed-signature"),
+    (firmware_signatures.SignatureMismatch, 422, "signature-mismatch"),
+    (firmware_signatures.UntrustedSigner, 422, "untrusted-signer"),
+    (firmware_signatures.SignerExpired, 422, "signer-expired"),
+    (firmware_signatures.SignerRevoked, 422, "signer-revoked"),
     (StationOffline, 409, "station-offline"),
     (CommandTimeout, 504, "station-timeout"),
     (UnsupportedError, 422, "command-not-expressible"),
@@ -161,7 +183,18 @@ def _station_field(exc: Exception) -> Problem:
     )
 
 
+def _upload_field(slug: str) -> Callable[[Any], Problem]:
+    def shape(exc: firmware_errors.MalformedUpload | firmware_errors.InvalidVersion) -> Problem:
+        if exc.field is None:
+            return Problem(422, slug, str(exc))
+        return Problem(422, slug, str(exc), errors=[{"field": exc.field, "message": str(exc)}])
+
+    return shape
+
+
 _SHAPED: tuple[tuple[type[Any], Callable[[Any], Problem]], ...] = (
+    (firmware_errors.InvalidVersion, _upload_field("invalid-version")),
+    (firmware_errors.MalformedUpload, _upload_field("malformed-upload")),
     (enrollment_errors.InvalidTransition, _transition),
     (service_errors.RegistrationConflict, _registration),
     (
@@ -203,6 +236,7 @@ _SHAPED: tuple[tuple[type[Any], Callable[[Any], Problem]], ...] = (
 
 DOMAIN_ROOTS: tuple[type[Exception], ...] = (
     enrollment_errors.EnrollmentError,
+    firmware_errors.FirmwareError,
     charging_errors.ChargingError,
     OcppEdgeError,
     PkiError,

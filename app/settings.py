@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     kms_key_id: str | None = None
     aws_region: str | None = None
 
+    firmware_storage: Literal["local", "s3"] = "local"
+    """Where firmware images live: files under ``data_dir/firmware``, or an S3 bucket."""
+    firmware_s3_bucket: str | None = None
+    firmware_s3_prefix: str = "firmware/"
+    firmware_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
+    """The largest firmware image an upload may carry (checked while it streams)."""
+
     @model_validator(mode="after")
     def _check_ftp_ports(self) -> Settings:
         if self.ftp_passive_ports is not None:
@@ -99,6 +106,8 @@ class Settings(BaseSettings):
                 raise ValueError("CHARGELINE_SECRET_KEY must be at least 32 characters")
             if self.code_pepper is not None and len(self.code_pepper.get_secret_value()) < 32:
                 raise ValueError("CHARGELINE_CODE_PEPPER must be at least 32 characters")
+        if self.firmware_storage == "s3" and not self.firmware_s3_bucket:
+            raise ValueError("CHARGELINE_FIRMWARE_S3_BUCKET must be set for S3 firmware storage")
         return self
 
     @property
@@ -136,6 +145,11 @@ class Settings(BaseSettings):
     def resolved_ca_dir(self) -> Path:
         """Where the local key-encryption key lives (``data_dir/pki`` unless set)."""
         return self.ca_dir or self.data_dir / "pki"
+
+    @property
+    def firmware_dir(self) -> Path:
+        """Where local firmware images live."""
+        return self.data_dir / "firmware"
 
     @property
     def api_url(self) -> str:

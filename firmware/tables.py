@@ -25,6 +25,7 @@ from common.clock import utcnow
 
 __all__ = [
     "FamilySigningRootRow",
+    "FamilySigningRow",
     "FirmwareChannelRow",
     "FirmwareImageRow",
     "StationChannelRow",
@@ -103,4 +104,16 @@ class FamilySigningRootRow(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("hardware_families.id"), primary_key=True)
     )
     certificate: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
+
+
+class FamilySigningRow(SQLModel, table=True):
+    """The signature algorithm a family's stations verify (RSA-PSS unless a row says else)."""
+
+    __tablename__ = "firmware_family_signing"
+
+    family_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("hardware_families.id"), primary_key=True)
+    )
+    signature_algorithm: str = Field(max_length=32)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc())

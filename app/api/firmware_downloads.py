@@ -23,7 +23,6 @@ from starlette.types import Receive, Scope, Send
 
 from app.byte_ranges import ByteRange, RangeRefused, if_range_allows, parse_range
 from app.deps import PlatformDep, client_address
-from app.firmware_store import artifact_store
 from app.platform import Platform
 from app.problems import Problem, not_found
 from common.clock import utcnow
@@ -143,7 +142,7 @@ async def _serve(token: str, request: Request, platform: Platform, *, head: bool
     if image is None:
         await log.write("image-missing", detail="no such image")
         raise not_found("firmware image")
-    store = artifact_store(platform)
+    store = platform.artifacts
     left = int((grant.valid_until - now).total_seconds())
     expires_in = max(60, min(left, PRESIGNED_MAX_S))
     presigned = await asyncio.to_thread(

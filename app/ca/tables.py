@@ -56,3 +56,21 @@ class IssuedCertificateRow(SQLModel, table=True):
     revocation_reason: str | None = Field(default=None, max_length=32)
     certificate_pem: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class FirmwareSigningKeyRow(SQLModel, table=True):
+    """The platform's firmware-signing certificate of one algorithm and its sealed key.
+
+    One per algorithm (``rsa-pss-sha256``, ``ecdsa-sha256``): the unique column makes two
+    processes that create it at once end with one. Issued directly by the manufacturer root.
+    """
+
+    __tablename__ = "firmware_signing_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    algorithm: str = Field(sa_column=Column(String(32), unique=True, nullable=False))
+    serial_hex: str = Field(max_length=40)
+    certificate_pem: str = Field(sa_column=Column(Text, nullable=False))
+    sealed_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    not_after: datetime = Field(sa_column=utc_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

@@ -16,10 +16,10 @@ from firmware.download_tables import FirmwareDownloadRow
 from firmware.downloads import MAX_LOCATION
 from tests.eventually import eventually_sync
 from tests.firmware.images import (
-    S3TestStore,
     add_image,
     clear_aws_profile,
     image_bytes,
+    s3_store,
     session_credentials,
     window,
 )
@@ -36,7 +36,7 @@ def s3_platform(
     for name, value in session_credentials().items():
         monkeypatch.setenv(name, value)
     with mock_aws():
-        platform.artifacts = S3TestStore("chargeline-firmware")  # type: ignore[attr-defined]
+        platform.artifacts = s3_store("chargeline-firmware")
         platform.downloads.public_url = live_server.url
         yield platform
 

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from app.firmware_store import artifact_store
 from app.platform import Platform
 from common.clock import utcnow
 from firmware.download_tables import FirmwareDownloadRow
@@ -209,7 +208,7 @@ def test_forged_and_altered_links_are_refused(links: Platform, tail: str) -> Non
 
 def test_an_image_gone_from_the_store_is_404(links: Platform) -> None:
     image = add_image(links, CONTENT)
-    artifact_store(links).delete(image.storage_key)
+    links.artifacts.delete(image.storage_key)
     assert_problem(httpx.get(location(links, image.id)), 404, "not-found")  # type: ignore[arg-type]
     assert log_rows(links)[0].outcome == "image-missing"
 
@@ -273,7 +272,7 @@ def test_the_image_streams_so_a_client_that_stops_early_costs_only_what_it_read(
 ) -> None:
     big = image_bytes(48 * 1024 * 1024, seed=8)
     image = add_image(links, big)
-    store = CountingStore(artifact_store(links))  # type: ignore[arg-type]
+    store = CountingStore(links.artifacts)  # type: ignore[arg-type]
     links.artifacts = store  # type: ignore[attr-defined]
     with httpx.stream("GET", location(links, image.id)) as response:  # type: ignore[arg-type]
         first = next(response.iter_raw(64 * 1024))

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 import boto3
 from sqlmodel import Session, select
 
-from app.firmware_store import artifact_store
 from app.platform import Platform
 from common.clock import utcnow
 from enrollment.tables import HardwareFamilyRow
-from firmware.storage import CHUNK, ArtifactMissing
+from firmware.s3_store import S3ArtifactStore
+from firmware.storage import CHUNK
 from firmware.tables import FirmwareImageRow
 
 HOUR = timedelta(hours=1)
@@ -35,7 +34,7 @@ def add_image(
     family: str = "wallbox-11",
 ) -> FirmwareImageRow:
     """Store ``content`` in the platform's artifact store and add its image row."""
-    store = artifact_store(platform)
+    store = platform.artifacts
     with Session(platform.engine, expire_on_commit=False) as session:
         row = session.exec(
             select(HardwareFamilyRow).where(HardwareFamilyRow.name == family)
@@ -67,38 +66,11 @@ def window(hours_before: float = 0.1, hours_after: float = 1.0) -> dict[str, obj
     return {"valid_from": now - hours_before * HOUR, "valid_until": now + hours_after * HOUR}
 
 
-class S3TestStore:
-    """The artifact store's S3 side, as small as the redirect test needs (boto3 under moto)."""
-
-    def __init__(self, bucket: str, region: str = "eu-central-1") -> None:
-        self.bucket = bucket
-        self.client = boto3.client("s3", region_name=region)
-        self.client.create_bucket(
-            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region}
-        )
-
-    def put(self, key: str, chunks: Iterable[bytes]) -> int:
-        body = b"".join(chunks)
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=body)
-        return len(body)
-
-    def size(self, key: str) -> int:
-        try:
-            return int(self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
-        except self.client.exceptions.ClientError as exc:
-            raise ArtifactMissing(key) from exc
-
-    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-        raise AssertionError("S3 images are redirected, never streamed by the platform")
-
-    def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=key)
-
-    def presigned_url(self, key: str, *, expires_in: int) -> str | None:
-        url: str = self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
-        )
-        return url
+def s3_store(bucket: str, region: str = "eu-central-1") -> S3ArtifactStore:
+    """The platform's S3 store over a fresh bucket (boto3, under moto)."""
+    client = boto3.client("s3", region_name=region)
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    return S3ArtifactStore(client, bucket)
 
 
 def session_credentials(token_length: int = 1024) -> dict[str, str]:

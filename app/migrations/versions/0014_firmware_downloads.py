@@ -1,7 +1,7 @@
 """firmware download log and per-download FTP logins
 
 Revision ID: 0014_firmware_downloads
-Revises: 0011_firmware_images
+Revises: 0012_firmware_signing
 Create Date: 2026-12-01 23:58:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0014_firmware_downloads'
-down_revision: str | None = '0011_firmware_images'
+down_revision: str | None = '0012_firmware_signing'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
