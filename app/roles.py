@@ -36,6 +36,7 @@ from enrollment.csr_requests import CsrRequester
 from enrollment.field import StationCertificateService
 from enrollment.ports import Clock, CommandSender
 from enrollment.profile_upgrade import gateway_url
+from firmware.report_capture import CAPTURED_EVENTS, ReportRecorder
 from ocpp_edge.server import Gateway, GatewayOptions
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,8 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
     csr_requests = CsrRequester(certificates, renew_within=RENEW_WITHIN)
     sink.listeners.append(csr_requests.on_connection)
     sink.add_observer(csr_requests.on_event, events=[CertificateRequested])
+    # Rollouts: what stations say about firmware and health, for workers in any process.
+    sink.add_observer(ReportRecorder(platform.engine).on_event, events=CAPTURED_EVENTS)
     gatekeeper = PlatformGatekeeper(
         platform.engine,
         passwords,

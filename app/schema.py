@@ -11,6 +11,7 @@ import app.identity.tables  # noqa: F401
 import charging.tables  # noqa: F401
 import enrollment.ownership.tables  # noqa: F401
 import enrollment.tables  # noqa: F401
+import firmware.rollout_tables  # noqa: F401
 import firmware.tables  # noqa: F401
 
 
