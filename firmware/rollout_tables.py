@@ -87,6 +87,7 @@ class RolloutRow(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
     ticked_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    resumed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
 class RolloutWaveRow(SQLModel, table=True):
@@ -122,6 +123,8 @@ class RolloutTargetRow(SQLModel, table=True):
     rollout_id: int = Field(sa_column=_rollout())
     station_id: str = Field(sa_column=Column(String(48), nullable=False, index=True))
     wave: int
+    image_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    """The image this station gets when it is not the rollout's (keep-current targets)."""
     state: str = Field(default="pending", max_length=16, index=True)
     request_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     attempts: int = Field(default=0)
