@@ -137,6 +137,8 @@ class RolloutTargetRow(SQLModel, table=True):
     old_version: str | None = Field(default=None, max_length=50)
     new_version: str | None = Field(default=None, max_length=50)
     report_cursor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    machine: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    """The engine's ``Target`` fields the columns above do not hold (JSON)."""
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc())

@@ -237,6 +237,7 @@ def _insert_targets(session: Session, rollout_id: int, plan: Plan, now: datetime
                 "detail": "already on the version" if t.skipped else "",
                 "old_version": t.firmware_version,
                 "report_cursor": 0,
+                "machine": "{}",
                 "created_at": now,
                 "updated_at": now,
             }

@@ -87,6 +87,7 @@ def upgrade() -> None:
         sa.Column('old_version', sa.String(length=50), nullable=True),
         sa.Column('new_version', sa.String(length=50), nullable=True),
         sa.Column('report_cursor', sa.BigInteger(), nullable=False),
+        sa.Column('machine', sa.Text(), nullable=False),
         sa.Column('claimed_by', sa.String(length=64), nullable=True),
         _utc('claimed_until', True),
         _utc('created_at'),
