@@ -88,6 +88,9 @@ class RolloutRow(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
     ticked_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     resumed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    wave_sizes: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    machine: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    """The engine's ``Rollout`` fields the columns above do not hold (JSON)."""
 
 
 class RolloutWaveRow(SQLModel, table=True):

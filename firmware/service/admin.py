@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from enrollment.tables import HardwareFamilyRow
-from firmware.rollout.policy import RolloutPolicy, WavePlan, policy_from_dict, policy_to_dict
+from firmware.rollout import planner, waves
+from firmware.rollout.messages import CancelWaiting, RolloutAction
+from firmware.rollout.policy import RolloutPolicy, policy_from_dict, policy_to_dict
 from firmware.rollout.states import (
     FINAL_ROLLOUT_STATES,
     IN_FLIGHT_TARGET_STATES,
@@ -35,8 +37,6 @@ from firmware.service.candidates import (
     Candidate,
     family_candidates,
     find_family,
-    selected,
-    wave_sizes,
 )
 from firmware.service.errors import (
     DowngradeRefused,
@@ -44,6 +44,12 @@ from firmware.service.errors import (
     RolloutNotFound,
     RolloutRefused,
     TargetsOverlap,
+)
+from firmware.service.rollout_state import (
+    apply_actions,
+    store_rollout,
+    to_rollout,
+    wave_counts,
 )
 from firmware.tables import FirmwareChannelRow, FirmwareImageRow
 from firmware.versions import is_newer, same_version
@@ -112,10 +118,13 @@ def plan_rollout(session: Session, *, image_id: int | None, policy: object) -> P
             raise RolloutRefused(
                 "image_id", f"image {image.version} is unsigned; the policy does not allow_unsigned"
             )
+    selects = planner.Selector(replace(parsed.selection, family=family.name))
     chosen = [
         c
         for c in family_candidates(session, family, stations=parsed.selection.stations)
-        if selected(c, parsed.selection)
+        if selects(
+            planner.Candidate(c.station_id, family.name, c.channel, c.firmware_version, c.lot)
+        )
     ]
     return _assign(family, image, parsed, chosen)
 
@@ -126,6 +135,8 @@ def _assign(
     policy: RolloutPolicy,
     chosen: Sequence[Candidate],
 ) -> Plan:
+    """Waves over the chosen stations that are not on the image's version already."""
+
     def up_to_date(c: Candidate) -> bool:
         return (
             image is not None
@@ -141,15 +152,19 @@ def _assign(
         and c.firmware_version is not None
         and is_newer(c.firmware_version, image.version)
     ]
-    sizes = wave_sizes(len(live), policy.waves)
-    targets: list[PlannedTarget] = []
-    wave, left = 0, sizes[0] if sizes else 0
-    for c in live:
-        if left == 0:
-            wave += 1
-            left = sizes[wave]
-        targets.append(PlannedTarget(c.station_id, wave, False, c.firmware_version))
-        left -= 1
+    selection = replace(policy.selection, family=family.name)
+    engine_candidates = [
+        planner.Candidate(c.station_id, family.name, c.channel, c.firmware_version, c.lot)
+        for c in live
+    ]
+    versions = {c.station_id: c.firmware_version for c in live}
+    targets = [
+        PlannedTarget(station_id, wave, False, versions[station_id])
+        for station_id, wave in planner.assign(
+            engine_candidates, selection, policy.waves, total=len(live)
+        )
+    ]
+    sizes = waves.preview(len(targets), policy.waves)
     skipped = [
         PlannedTarget(c.station_id, 0, True, c.firmware_version) for c in chosen if up_to_date(c)
     ]
@@ -194,6 +209,7 @@ def create_rollout(
         policy=json.dumps(policy_to_dict(plan.policy)),
         state=RolloutState.DRAFT,
         wave_count=len(plan.wave_sizes),
+        wave_sizes=json.dumps(plan.wave_sizes),
         target_count=len(live),
         created_by=created_by,
         created_at=now,
@@ -267,18 +283,6 @@ def get_rollout(session: Session, rollout_id: int, *, lock: bool = False) -> Rol
     return rollout
 
 
-_MOVES: dict[str, tuple[frozenset[str], RolloutState]] = {
-    "start": (frozenset({RolloutState.DRAFT}), RolloutState.RUNNING),
-    "pause": (frozenset({RolloutState.RUNNING}), RolloutState.PAUSED),
-    "resume": (frozenset({RolloutState.PAUSED}), RolloutState.RUNNING),
-    "abort": (frozenset({RolloutState.RUNNING, RolloutState.PAUSED}), RolloutState.ABORTED),
-    "cancel": (
-        frozenset({RolloutState.DRAFT, RolloutState.RUNNING, RolloutState.PAUSED}),
-        RolloutState.CANCELLED,
-    ),
-}
-
-
 def move_rollout(
     session: Session,
     rollout_id: int,
@@ -289,34 +293,59 @@ def move_rollout(
     image_id: int | None = None,
 ) -> RolloutRow:
     """``start``, ``pause``, ``resume`` (optionally with a replacement image), ``abort`` or
-    ``cancel`` the rollout.
+    ``cancel`` the rollout, through the engine's machine.
 
     Raises:
         RolloutNotFound; InvalidTransition: not a legal move from the current state;
-        RolloutRefused: the replacement image does not fit.
+        RolloutRefused: the replacement image does not fit, or the move needs none.
     """
-    rollout = get_rollout(session, rollout_id, lock=True)
-    allowed, target = _MOVES[requested]
-    if rollout.kind == "keep_current" and requested in ("pause", "resume", "start"):
-        allowed = allowed  # a standing rollout pauses and resumes like any other
-    if rollout.state not in allowed:
-        raise InvalidTransition(rollout.state, requested)
-    if image_id is not None:
-        if requested != "resume":
-            raise RolloutRefused("image_id", "only a resume takes a replacement image")
-        _replace_image(session, rollout, image_id)
-    rollout.state = target
-    rollout.reason = reason[:500]
-    rollout.updated_at = now
+    row = get_rollout(session, rollout_id, lock=True)
+    if image_id is not None and requested != "resume":
+        raise RolloutRefused("image_id", "only a resume takes a replacement image")
+    if row.kind == "keep_current":
+        return _move_standing(session, row, requested, now=now, reason=reason)
+    machine = to_rollout(row)
+    actions: list[RolloutAction]
     if requested == "start":
-        rollout.started_at = now
-        rollout.ticked_at = None
-    if requested == "resume":
-        rollout.resumed_at = now
-    if target in FINAL_ROLLOUT_STATES:
-        _finish(session, rollout, now)
-    session.add(rollout)
-    return rollout
+        actions = machine.start(now)
+    elif requested == "pause":
+        actions = machine.pause(reason or "paused by an admin", now)
+    elif requested == "resume":
+        if image_id is not None and machine.state is RolloutState.PAUSED:
+            _replace_image(session, row, image_id)
+        actions = machine.resume(now, wave_counts(session, rollout_id, machine.wave_index))
+    elif requested == "abort":
+        actions = machine.abort(reason or "aborted by an admin", now)
+    elif requested == "cancel":
+        actions = machine.cancel(now)
+    else:
+        raise RolloutRefused("action", f"unknown action {requested!r}")
+    store_rollout(row, machine, now)
+    apply_actions(session, row, actions, now)
+    session.add(row)
+    return row
+
+
+def _move_standing(
+    session: Session, row: RolloutRow, requested: str, *, now: datetime, reason: str
+) -> RolloutRow:
+    """A keep-current rollout has no waves: it runs, pauses, resumes or ends."""
+    moves = {
+        "pause": ({RolloutState.RUNNING}, RolloutState.PAUSED),
+        "resume": ({RolloutState.PAUSED}, RolloutState.RUNNING),
+        "abort": ({RolloutState.RUNNING, RolloutState.PAUSED}, RolloutState.ABORTED),
+        "cancel": ({RolloutState.RUNNING, RolloutState.PAUSED}, RolloutState.CANCELLED),
+    }
+    if requested not in moves or row.state not in moves[requested][0]:
+        raise InvalidTransition(row.state, requested)
+    row.state = moves[requested][1]
+    row.reason = reason[:500]
+    row.updated_at = now
+    if row.state in FINAL_ROLLOUT_STATES:
+        row.ended_at = now
+        apply_actions(session, row, [CancelWaiting()], now)
+    session.add(row)
+    return row
 
 
 def _replace_image(session: Session, rollout: RolloutRow, image_id: int) -> None:
@@ -329,25 +358,6 @@ def _replace_image(session: Session, rollout: RolloutRow, image_id: int) -> None
     if not image.signature and not policy.allow_unsigned:
         raise RolloutRefused("image_id", f"image {image.version} is unsigned")
     rollout.image_id = image_id
-
-
-def _finish(session: Session, rollout: RolloutRow, now: datetime) -> None:
-    """Cancel what was not sent yet and let go of the rollout's stations."""
-    rollout.ended_at = now
-    session.execute(
-        update(RolloutTargetRow)
-        .where(
-            col(RolloutTargetRow.rollout_id) == rollout.id,
-            col(RolloutTargetRow.state).in_([TargetState.PENDING, TargetState.WAITING]),
-        )
-        .values(state=TargetState.CANCELLED, updated_at=now, detail="rollout ended")
-    )
-    release_stations(session, rollout.id or 0)
-    session.execute(
-        update(RolloutWaveRow)
-        .where(col(RolloutWaveRow.rollout_id) == rollout.id, col(RolloutWaveRow.ended_at).is_(None))
-        .values(ended_at=now)
-    )
 
 
 def release_stations(
@@ -405,6 +415,7 @@ def rollback_rollout(
         )
     if rollout.state not in FINAL_ROLLOUT_STATES:
         move_rollout(session, rollout_id, "abort", now=now, reason="rolled back")
+        session.flush()
     base = policy_from_dict(json.loads(rollout.policy)) if policy is None else _policy(policy)
     stations = tuple(sorted(t.station_id for t in took if t.old_version == version))
     selection = replace(
@@ -502,7 +513,3 @@ def plan_to_preview(plan: Plan, *, sample: int = 20) -> dict[str, Any]:
         "waves": waves,
         "wave_plan": plan.policy.waves.kind,
     }
-
-
-def iter_plan(plan: WavePlan, total: int) -> Iterator[int]:
-    yield from wave_sizes(total, plan)

@@ -7,7 +7,6 @@ the family's default.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -16,9 +15,7 @@ from sqlmodel import Session, col, select
 
 from charging.tables import Station
 from enrollment.tables import DeviceRow, HardwareFamilyRow
-from firmware.rollout.policy import TargetSelection, WavePlan
 from firmware.tables import StationChannelRow
-from firmware.versions import is_newer
 
 FIELD_STATES = ("enrolled", "released", "paired")
 
@@ -68,60 +65,6 @@ def family_candidates(
         query = query.where(col(DeviceRow.serial).in_(wanted))
     for serial, lot, version, channel in session.exec(query.execution_options(yield_per=2000)):
         yield Candidate(serial, channel or family.default_channel, version, lot)
-
-
-def selected(candidate: Candidate, selection: TargetSelection) -> bool:
-    """Whether ``selection`` takes ``candidate`` (the family is already matched)."""
-    if selection.channel is not None and candidate.channel != selection.channel:
-        return False
-    if selection.lots and candidate.lot not in selection.lots:
-        return False
-    if selection.stations and candidate.station_id not in selection.stations:
-        return False
-    if selection.below_version is not None and (
-        candidate.firmware_version is None
-        or not is_newer(selection.below_version, candidate.firmware_version)
-    ):
-        return False
-    if selection.sample_percent is not None:
-        digest = hashlib.sha256(f"{selection.seed}:{candidate.station_id}".encode()).digest()
-        if int.from_bytes(digest[:8], "big") % 10_000 >= selection.sample_percent * 100:
-            return False
-    return True
-
-
-def wave_sizes(total: int, plan: WavePlan) -> list[int]:
-    """The sizes of the waves over ``total`` targets, assuming every station succeeds."""
-    if total <= 0:
-        return []
-    sizes: list[int] = []
-    if plan.kind == "fixed":
-        index = 0
-        while sum(sizes) < total:
-            size = plan.sizes[min(index, len(plan.sizes) - 1)]
-            sizes.append(min(size, total - sum(sizes)))
-            index += 1
-    elif plan.kind == "percent":
-        done = 0
-        for share in plan.percents:
-            upto = min(total, -(-int(round(share * total * 100)) // 10_000))
-            if upto > done:
-                sizes.append(upto - done)
-                done = upto
-        if done < total:
-            sizes.append(total - done)
-    else:
-        size, succeeded_since_raise = plan.base, 0
-        while sum(sizes) < total:
-            take = min(size, total - sum(sizes))
-            sizes.append(take)
-            succeeded_since_raise += take
-            if succeeded_since_raise >= plan.raise_after:
-                size = -(-int(size * plan.factor * 1000) // 1000)
-                if plan.max_size is not None:
-                    size = min(size, plan.max_size)
-                succeeded_since_raise = 0
-    return sizes
 
 
 def count_stations(session: Session, family: HardwareFamilyRow) -> int:

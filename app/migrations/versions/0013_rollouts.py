@@ -45,6 +45,8 @@ def upgrade() -> None:
         _utc('updated_at'),
         _utc('ticked_at', True),
         _utc('resumed_at', True),
+        sa.Column('wave_sizes', sa.Text(), nullable=False),
+        sa.Column('machine', sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(['family_id'], ['hardware_families.id']),
         sa.ForeignKeyConstraint(['image_id'], ['firmware_images.id']),
         sa.PrimaryKeyConstraint('id'),
