@@ -68,11 +68,14 @@ def claim_targets(
     holder: str,
     *,
     states: Iterable[str],
+    watched: Iterable[str] = (),
     now: datetime,
     ttl: timedelta,
     limit: int = 100,
 ) -> list[int]:
-    """Claim up to ``limit`` targets of running rollouts in ``states`` that nobody else holds.
+    """Claim up to ``limit`` targets that nobody else holds: those of running rollouts in
+    ``states``, and those of any rollout in ``watched`` (in flight: they keep reporting after a
+    pause or an abort). Least recently stepped first.
 
     Returns the claimed target ids. Rows another transaction has locked are skipped, not
     waited for (PostgreSQL ``SKIP LOCKED``; SQLite ignores the lock clause and relies on the
@@ -87,11 +90,14 @@ def claim_targets(
         select(RolloutTargetRow.id)
         .join(RolloutRow, col(RolloutRow.id) == col(RolloutTargetRow.rollout_id))
         .where(
-            col(RolloutRow.state) == "running",
-            col(RolloutTargetRow.state).in_(list(states)),
+            or_(
+                (col(RolloutRow.state) == "running")
+                & col(RolloutTargetRow.state).in_(list(states)),
+                col(RolloutTargetRow.state).in_(list(watched)),
+            ),
             free,
         )
-        .order_by(col(RolloutTargetRow.id))
+        .order_by(col(RolloutTargetRow.updated_at), col(RolloutTargetRow.id))
         .limit(limit)
         .with_for_update(of=RolloutTargetRow, skip_locked=True)
     )

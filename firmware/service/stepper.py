@@ -37,6 +37,7 @@ from firmware.rollout.messages import (
 from firmware.rollout.policy import RolloutPolicy, policy_from_dict
 from firmware.rollout.states import FINAL_TARGET_STATES
 from firmware.rollout_tables import (
+    ActiveTargetRow,
     OutboxRow,
     RequestIdRow,
     RolloutRow,
@@ -150,7 +151,7 @@ class TargetStepper:
                 else:
                     commands += machine.on_report(target, report, now)
                 row.report_cursor = report_row.id or row.report_cursor
-            if not target.final:
+            if self._may_act(session, rollout, target):
                 facts = station_facts(session, row.station_id)
                 command = machine.due(target, facts, policy, now, next_request_id=_NO_ID)
                 if command is not None:
@@ -162,6 +163,19 @@ class TargetStepper:
             session.add(row)
             session.commit()
             return None if pending is None else self._pending(pending, row, rollout)
+
+    def _may_act(self, session: Session, rollout: RolloutRow, target: machine.Target) -> bool:
+        """Running rollouts dispatch; any rollout watches what it already sent. A keep-current
+        target waits while an explicit rollout holds its station."""
+        if target.final:
+            return False
+        if target.in_flight:
+            return True
+        if rollout.state != "running":
+            return False
+        if rollout.kind == "keep_current":
+            return session.get(ActiveTargetRow, target.station_id) is None
+        return True
 
     def _unanswered(self, session: Session, target_id: int) -> OutboxRow | None:
         return session.exec(
