@@ -26,6 +26,9 @@ from enrollment import errors as enrollment_errors
 from enrollment import service_errors
 from enrollment.ownership import errors as ownership
 from enrollment.sealing import SealError
+from firmware.rollout.states import InvalidTransition as RolloutTransition
+from firmware.rollout.states import PolicyError, RolloutError
+from firmware.service import errors as rollout_errors
 from ocpp_edge.errors import InvalidReplyError, OcppEdgeError, UnsupportedError
 from ocpp_edge.session import CommandTimeout, StationCallError, StationOffline
 from pki import CsrRejected, IssuanceRefused, PkiError
@@ -126,6 +129,7 @@ _SIMPLE: tuple[tuple[type[Exception], int, str], ...] = (
     (CommandTimeout, 504, "station-timeout"),
     (UnsupportedError, 422, "command-not-expressible"),
     (InvalidReplyError, 422, "command-not-expressible"),
+    (rollout_errors.RolloutNotFound, 404, "not-found"),
 )
 
 
@@ -156,7 +160,51 @@ def _station_field(exc: Exception) -> Problem:
     )
 
 
+def _field_error(slug: str, field: str, message: str, **extensions: Any) -> Problem:
+    return Problem(
+        422,
+        slug,
+        f"{field}: {message}",
+        errors=[{"field": field, "message": message}],
+        **extensions,
+    )
+
+
 _SHAPED: tuple[tuple[type[Any], Callable[[Any], Problem]], ...] = (
+    (
+        rollout_errors.TargetsOverlap,
+        lambda exc: Problem(
+            409,
+            "rollout-targets-overlap",
+            str(exc),
+            stations=exc.stations,
+            rollout_ids=exc.rollout_ids,
+        ),
+    ),
+    (
+        rollout_errors.DowngradeRefused,
+        lambda exc: _field_error(
+            "downgrade-refused", exc.field, exc.message, stations=exc.stations[:100]
+        ),
+    ),
+    (
+        rollout_errors.RolloutRefused,
+        lambda exc: _field_error("validation-error", exc.field, exc.message),
+    ),
+    (
+        PolicyError,
+        lambda exc: _field_error("validation-error", f"policy.{exc.field}", exc.message),
+    ),
+    (
+        RolloutTransition,
+        lambda exc: Problem(
+            409,
+            "invalid-transition",
+            str(exc),
+            current_state=exc.current,
+            requested_state=exc.requested,
+        ),
+    ),
     (enrollment_errors.InvalidTransition, _transition),
     (service_errors.RegistrationConflict, _registration),
     (
@@ -197,6 +245,8 @@ _SHAPED: tuple[tuple[type[Any], Callable[[Any], Problem]], ...] = (
 )
 
 DOMAIN_ROOTS: tuple[type[Exception], ...] = (
+    rollout_errors.RolloutServiceError,
+    RolloutError,
     enrollment_errors.EnrollmentError,
     charging_errors.ChargingError,
     OcppEdgeError,
