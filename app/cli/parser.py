@@ -1,5 +1,6 @@
 # ruff: noqa: T201 - a command line prints
-"""The chargeline command line: process roles, database, accounts, stations, PKI, devices."""
+"""The chargeline command line: process roles, database, accounts, stations, PKI, devices,
+rollouts."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from app.cli.common import CliError, Handler
 from app.cli.devices import add_device_commands
 from app.cli.lists import add_transaction_commands
 from app.cli.pki import add_pki_commands
+from app.cli.rollouts import add_rollout_commands
 from app.cli.serve import add_role_commands
 from app.cli.simulate import add_simulate_command
 from app.cli.stations import add_station_commands
@@ -35,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_simulate_command(sub)
     add_pki_commands(sub)
     add_device_commands(sub)
+    add_rollout_commands(sub)
     return parser
 
 
