@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import httpx
 from sqlmodel import Session, col, select
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -338,3 +339,21 @@ async def living(stations: list[UpdatingStation]) -> AsyncIterator[list[Updating
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, ConnectionClosed, OSError):
                 await task
+
+
+@dataclass
+class Admin:
+    http: httpx.AsyncClient
+    headers: dict[str, str]
+
+    async def post(self, path: str, body: Any = None) -> httpx.Response:
+        return await self.http.post(f"/api/v1{path}", json=body, headers=self.headers)
+
+    async def get(self, path: str) -> httpx.Response:
+        return await self.http.get(f"/api/v1{path}", headers=self.headers)
+
+
+def policy(family: str, sizes: tuple[int, ...] = (1, 2), **extra: Any) -> dict[str, Any]:
+    """A policy JSON: fixed waves of ``sizes`` over the family, plus ``extra`` fields."""
+    waves = {"kind": "fixed", "sizes": list(sizes)}
+    return {"selection": {"family": family}, "waves": waves, **extra}

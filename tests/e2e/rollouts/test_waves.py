@@ -3,15 +3,12 @@ of raw OCPP frames that take the update and reboot into it, and the worker in th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from app.roles import running_worker
-from tests.e2e.conftest import RunningPlatform, started_platform
+from tests.e2e.conftest import RunningPlatform
 from tests.e2e.firmware_fleet import (
     FakeDownloads,
     UpdatingStation,
@@ -19,19 +16,10 @@ from tests.e2e.firmware_fleet import (
     add_field_stations,
     add_image,
     living,
+    policy,
 )
 from tests.eventually import eventually
 from tests.factories import admin_headers_http
-
-
-@pytest.fixture
-async def running(tmp_path: Path, database_url: str) -> AsyncIterator[RunningPlatform]:
-    async with started_platform(tmp_path, database_url, rollout_interval=0.05) as started:
-        yield started
-
-
-def policy(family: str, **extra: Any) -> dict[str, Any]:
-    return {"selection": {"family": family}, "waves": {"kind": "fixed", "sizes": [1, 2]}, **extra}
 
 
 async def test_a_rollout_updates_every_station_wave_by_wave(running: RunningPlatform) -> None:
