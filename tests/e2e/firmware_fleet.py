@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -143,6 +144,7 @@ class Behaviour:
 
     mode: str = "ok"
     session_active: bool = False  # a charging session runs until the platform stops it
+    hold: asyncio.Event | None = None  # accept updates, but report nothing until it is set
 
 
 @dataclass
@@ -177,11 +179,13 @@ class UpdatingStation:
                 self.ws = ws
                 self._reboot.clear()
                 reader = asyncio.create_task(self._read(ws))
-                await self._boot()
-                await self._reboot.wait()
-                reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
-                    await reader
+                try:
+                    await self._boot()
+                    await self._reboot.wait()
+                finally:
+                    reader.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                        await reader
 
     async def _boot(self) -> None:
         if self.ocpp == "ocpp1.6":
@@ -297,6 +301,8 @@ class UpdatingStation:
         if mode == "silent":
             return
         request_id = payload.get("requestId")
+        if self.behaviour.hold is not None:
+            await self.behaviour.hold.wait()
         await self._status("Downloading", request_id)
         await self._status("Downloaded", request_id)
         if mode == "invalid_signature":
@@ -316,7 +322,8 @@ class UpdatingStation:
 
 def _version_of(payload: dict[str, Any]) -> str:
     location = payload.get("firmware", {}).get("location") or payload.get("location", "")
-    return str(IMAGE_VERSIONS.get(location.split("/fw/")[1].split("?")[0], "unknown"))
+    found = re.search(r"/(?:fw|images)/(\d+)", location)
+    return IMAGE_VERSIONS.get(found.group(1), "unknown") if found else "unknown"
 
 
 IMAGE_VERSIONS: dict[str, str] = {}
@@ -339,6 +346,11 @@ async def living(stations: list[UpdatingStation]) -> AsyncIterator[list[Updating
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, ConnectionClosed, OSError):
                 await task
+        for station in stations:
+            for work in list(station._tasks):
+                work.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ConnectionClosed, TimeoutError):
+                    await work
 
 
 @dataclass
