@@ -12,6 +12,7 @@ strings sort among themselves by their text, so every ordering is deterministic.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _VERSION = re.compile(
     r"""
@@ -28,12 +29,21 @@ PreKey = tuple[tuple[int, int | str], ...]
 VersionKey = tuple[int, tuple[int, ...], int, PreKey, str]
 
 
+_CACHED_LENGTH = 64  # OCPP firmware versions are at most 50 characters
+
+
 def version_key(version: str) -> VersionKey:
     """Sort key of ``version``: equal keys mean equal precedence.
 
     Shape: ``(parsed, core, release, pre-release, text)``; ``text`` is only filled for
     unparseable strings (so they order among themselves), build metadata never counts.
     """
+    if len(version) > _CACHED_LENGTH:  # never let hostile long strings fill the cache
+        return _parse(version)
+    return _cached(version)
+
+
+def _parse(version: str) -> VersionKey:
     match = _VERSION.match(version.strip())
     if match is None:
         return (0, (), 0, (), version)
@@ -45,6 +55,9 @@ def version_key(version: str) -> VersionKey:
     if pre is None:
         return (1, tuple(core), 1, (), "")
     return (1, tuple(core), 0, tuple(_identifier(part) for part in pre.split(".")), "")
+
+
+_cached = lru_cache(maxsize=8192)(_parse)  # a fleet runs few versions; engines compare per tick
 
 
 def _identifier(part: str) -> tuple[int, int | str]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from firmware.rollout.messages import (
+    ANSWER_STATUSES,
     BootReport,
     CommandAnswer,
     FetchLog,
@@ -141,8 +142,8 @@ def _has_request(target: Target) -> bool:
     return target.request_id is not None and target.attempts > 0
 
 
-def _matches(target: Target, request_id: int | None) -> bool:
-    if not _has_request(target) or target.final:
+def _matches(target: Target, station_id: str, request_id: int | None) -> bool:
+    if station_id != target.station_id or not _has_request(target) or target.final:
         return False
     return request_id is None or request_id == target.request_id
 
@@ -158,7 +159,7 @@ def _fail(target: Target, kind: FailureKind, detail: str) -> list[TargetCommand]
 
 def on_report(target: Target, report: FirmwareStatusReport, now: datetime) -> list[TargetCommand]:
     """Apply a (Signed)FirmwareStatusNotification."""
-    if not _matches(target, report.request_id):
+    if not _matches(target, report.station_id, report.request_id):
         return []
     known = report.status in PROGRESS or report.status in FAILURES or report.status == "Idle"
     if not known:
@@ -191,7 +192,9 @@ def on_answer(
     target: Target, answer: CommandAnswer, now: datetime, *, policy: RolloutPolicy
 ) -> list[TargetCommand]:
     """Apply the station's answer to the last SendUpdate (or Timeout/Offline for none)."""
-    if not _matches(target, answer.request_id):
+    if answer.status not in ANSWER_STATUSES or not _matches(
+        target, answer.station_id, answer.request_id
+    ):
         return []
     status = answer.status
     if status in ("Accepted", "AcceptedCanceled"):
@@ -214,9 +217,7 @@ def on_answer(
         return _fail(target, FailureKind.REJECTED, "station rejected the update")
     if status in ("InvalidCertificate", "RevokedCertificate"):
         return _fail(target, FailureKind.CERTIFICATE, f"station answered {status}")
-    if status == "NotSupported":
-        return _not_supported(target, policy)
-    return []
+    return _not_supported(target, policy)  # NotSupported, the one status left
 
 
 def _not_supported(target: Target, policy: RolloutPolicy) -> list[TargetCommand]:
@@ -244,7 +245,7 @@ def _switch(target: Target, *, signed: bool) -> list[TargetCommand]:
 
 def on_boot(target: Target, boot: BootReport, now: datetime) -> list[TargetCommand]:
     """Apply a BootNotification: the only thing that confirms success."""
-    if target.final or target.state is S.PENDING:
+    if target.final or target.state is S.PENDING or boot.station_id != target.station_id:
         return []
     version = boot.firmware_version
     on_new = version is not None and same_version(version, target.new_version)

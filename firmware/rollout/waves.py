@@ -47,7 +47,7 @@ def iter_sizes(plan: WavePlan, total: int | None = None) -> Iterator[int]:
         yield from _percent_sizes(plan, total)
         return
     remaining = math.inf if total is None else total
-    for size in _raw_sizes(plan):
+    for size in _raw_sizes(plan):  # pragma: no branch (endless)
         if remaining <= 0:
             return
         step = int(min(size, remaining))
