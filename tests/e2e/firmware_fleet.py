@@ -97,6 +97,7 @@ def add_field_stations(
 
 def add_image(platform: Platform, family_id: int, version: str, *, signed: bool = True) -> int:
     """An image row as the catalog stores it (the test stations do not download it)."""
+    platform.ca.initialize(now=utcnow())
     with Session(platform.engine) as session:
         image = FirmwareImageRow(
             family_id=family_id,
