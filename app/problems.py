@@ -29,6 +29,9 @@ from enrollment.sealing import SealError
 from firmware import downloads
 from firmware import errors as firmware_errors
 from firmware import signatures as firmware_signatures
+from firmware.rollout.states import InvalidTransition as RolloutTransition
+from firmware.rollout.states import PolicyError, RolloutError
+from firmware.service import errors as rollout_errors
 from ocpp_edge.errors import InvalidReplyError, OcppEdgeError, UnsupportedError
 from ocpp_edge.session import CommandTimeout, StationCallError, StationOffline
 from pki import CsrRejected, IssuanceRefused, PkiError
@@ -153,6 +156,7 @@ _SIMPLE: tuple[tuple[type[Exception], int, str], ...] = (
     (downloads.LinkNotYetValid, 403, "download-link-not-yet-valid"),
     (downloads.LinkExpired, 410, "download-link-expired"),
     (downloads.LocationTooLong, 422, "location-too-long"),
+    (rollout_errors.RolloutNotFound, 404, "not-found"),
 )
 
 
@@ -192,9 +196,53 @@ def _upload_field(slug: str) -> Callable[[Any], Problem]:
     return shape
 
 
+def _field_error(slug: str, field: str, message: str, **extensions: Any) -> Problem:
+    return Problem(
+        422,
+        slug,
+        f"{field}: {message}",
+        errors=[{"field": field, "message": message}],
+        **extensions,
+    )
+
+
 _SHAPED: tuple[tuple[type[Any], Callable[[Any], Problem]], ...] = (
     (firmware_errors.InvalidVersion, _upload_field("invalid-version")),
     (firmware_errors.MalformedUpload, _upload_field("malformed-upload")),
+    (
+        rollout_errors.TargetsOverlap,
+        lambda exc: Problem(
+            409,
+            "rollout-targets-overlap",
+            str(exc),
+            stations=exc.stations,
+            rollout_ids=exc.rollout_ids,
+        ),
+    ),
+    (
+        rollout_errors.DowngradeRefused,
+        lambda exc: _field_error(
+            "downgrade-refused", exc.field, exc.message, stations=exc.stations[:100]
+        ),
+    ),
+    (
+        rollout_errors.RolloutRefused,
+        lambda exc: _field_error("validation-error", exc.field, exc.message),
+    ),
+    (
+        PolicyError,
+        lambda exc: _field_error("validation-error", f"policy.{exc.field}", exc.message),
+    ),
+    (
+        RolloutTransition,
+        lambda exc: Problem(
+            409,
+            "invalid-transition",
+            str(exc),
+            current_state=exc.current,
+            requested_state=exc.requested,
+        ),
+    ),
     (enrollment_errors.InvalidTransition, _transition),
     (service_errors.RegistrationConflict, _registration),
     (
@@ -235,6 +283,8 @@ _SHAPED: tuple[tuple[type[Any], Callable[[Any], Problem]], ...] = (
 )
 
 DOMAIN_ROOTS: tuple[type[Exception], ...] = (
+    rollout_errors.RolloutServiceError,
+    RolloutError,
     enrollment_errors.EnrollmentError,
     firmware_errors.FirmwareError,
     charging_errors.ChargingError,

@@ -27,6 +27,7 @@ from app.ftp_downloads import ftp_server
 from app.main import create_app
 from app.platform import Platform
 from app.presence import NodePresence
+from app.rollout_wiring import PlatformLink, PlatformRoots
 from app.tls import gateway_ssl_context
 from charging.async_core import AsyncChargingCore
 from charging.commands import Command, CommandResult
@@ -38,6 +39,9 @@ from enrollment.csr_requests import CsrRequester
 from enrollment.field import StationCertificateService
 from enrollment.ports import Clock, CommandSender
 from enrollment.profile_upgrade import gateway_url
+from firmware.report_capture import CAPTURED_EVENTS, ReportRecorder
+from firmware.service.ports import LocationIssuer
+from firmware.service.worker import RolloutWorker
 from ocpp_edge.server import Gateway, GatewayOptions
 
 log = logging.getLogger(__name__)
@@ -161,6 +165,8 @@ async def running_edge(platform: Platform) -> AsyncIterator[Edge]:
     csr_requests = CsrRequester(certificates, renew_within=RENEW_WITHIN)
     sink.listeners.append(csr_requests.on_connection)
     sink.add_observer(csr_requests.on_event, events=[CertificateRequested])
+    # Rollouts: what stations say about firmware and health, for workers in any process.
+    sink.add_observer(ReportRecorder(platform.engine).on_event, events=CAPTURED_EVENTS)
     gatekeeper = PlatformGatekeeper(
         platform.engine,
         passwords,
@@ -238,6 +244,41 @@ async def _renew_periodically(certificates: StationCertificateService, gateway: 
         except Exception:
             log.exception("certificate renewal round failed")
         await asyncio.sleep(RENEWAL_CHECK_S)
+
+
+@contextlib.asynccontextmanager
+async def running_worker(
+    platform: Platform, *, locations: LocationIssuer | None = None, holder: str | None = None
+) -> AsyncIterator[RolloutWorker]:
+    """Run the rollout worker until the block ends.
+
+    It reaches stations through ``platform.commands``: the gateway of this process when an
+    edge runs here, else Redis to the edge node holding the station.
+    """
+    settings = platform.settings
+    redis = None
+    if platform.commands is None and settings.redis_url:
+        redis = Redis.from_url(settings.redis_url)
+        platform.commands = RedisCommandBus(redis, default_timeout=settings.command_timeout)
+    worker = RolloutWorker(
+        platform.engine,
+        PlatformLink(platform),
+        locations or platform.downloads,
+        PlatformRoots(platform),
+        holder=holder,
+        interval=settings.rollout_interval,
+        claim_ttl=timedelta(seconds=settings.rollout_claim_seconds),
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        yield worker
+    finally:
+        stop.set()
+        await task
+        if redis is not None:
+            platform.commands = None
+            await redis.aclose()
 
 
 @contextlib.asynccontextmanager

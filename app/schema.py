@@ -12,6 +12,7 @@ import charging.tables  # noqa: F401
 import enrollment.ownership.tables  # noqa: F401
 import enrollment.tables  # noqa: F401
 import firmware.download_tables  # noqa: F401
+import firmware.rollout_tables  # noqa: F401
 import firmware.tables  # noqa: F401
 
 

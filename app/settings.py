@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"  # of the server terminal's log lines
     redis_url: str | None = None  # scale-out: routes commands between api and edge nodes
     edge_node_ttl: float = Field(default=10.0, gt=0, le=300)  # scale-out: a dead edge's expiry
+    rollout_interval: float = Field(default=1.0, gt=0, le=600)  # seconds between worker rounds
+    rollout_claim_seconds: float = Field(default=30.0, gt=0, le=3600)  # a dead worker's expiry
 
     jwt_issuer: str = "chargeline"
     jwt_audience: str = "chargeline"

@@ -1,6 +1,6 @@
 # ruff: noqa: T201 - a command line prints
 """The chargeline command line: process roles, database, accounts, stations, PKI, devices,
-firmware."""
+firmware, rollouts."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from app.cli.devices import add_device_commands
 from app.cli.firmware import add_firmware_commands
 from app.cli.lists import add_transaction_commands
 from app.cli.pki import add_pki_commands
+from app.cli.rollouts import add_rollout_commands
 from app.cli.serve import add_role_commands
 from app.cli.simulate import add_simulate_command
 from app.cli.stations import add_station_commands
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_pki_commands(sub)
     add_device_commands(sub)
     add_firmware_commands(sub)
+    add_rollout_commands(sub)
     return parser
 
 

@@ -1,5 +1,6 @@
 # ruff: noqa: T201 - a command line prints
-"""``chargeline serve`` / ``edge`` / ``api``: the process roles, run until interrupted."""
+"""``chargeline serve`` / ``edge`` / ``api`` / ``worker``: the process roles, run until
+interrupted."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+from collections.abc import AsyncIterator
 from typing import Any
 
 from app.cli.admin import has_admin
@@ -14,17 +16,25 @@ from app.cli.common import CliError, add_common
 from app.logs import configure_logging
 from app.migrate import upgrade
 from app.platform import Platform
-from app.roles import PortUnavailable, bound_port, running_api, running_edge, running_ftp
+from app.roles import (
+    PortUnavailable,
+    bound_port,
+    running_api,
+    running_edge,
+    running_ftp,
+    running_worker,
+)
 
 ROLES = (
     ("serve", "run the whole platform in one process"),
     ("edge", "run the OCPP gateway and charging core only"),
     ("api", "run the REST API only"),
+    ("worker", "run the rollout worker only (reaches stations through Redis)"),
 )
 
 
 def add_role_commands(subparsers: Any) -> None:
-    """Add ``serve``, ``edge`` and ``api`` to the ``chargeline`` parser."""
+    """Add ``serve``, ``edge``, ``api`` and ``worker`` to the ``chargeline`` parser."""
     for name, text in ROLES:
         role = subparsers.add_parser(name, help=text)
         add_common(role)
@@ -46,7 +56,12 @@ def _ports(parser: argparse.ArgumentParser) -> None:
 def _serve(args: argparse.Namespace, platform: Platform) -> int:
     configure_logging(platform.settings.log_format)
     try:
-        serve(platform, api=args.role in ("serve", "api"), edge=args.role in ("serve", "edge"))
+        serve(
+            platform,
+            api=args.role in ("serve", "api"),
+            edge=args.role in ("serve", "edge"),
+            worker=args.role in ("serve", "worker"),
+        )
     except PortUnavailable as exc:
         raise CliError(str(exc)) from None
     return 0
@@ -106,16 +121,36 @@ def settle_heap() -> None:
 
 
 async def run(
-    platform: Platform, *, api: bool = True, edge: bool = True, stop: asyncio.Event | None = None
+    platform: Platform,
+    *,
+    api: bool = True,
+    edge: bool = True,
+    worker: bool | None = None,
+    stop: asyncio.Event | None = None,
 ) -> None:
+    """Run the roles asked for; the rollout worker runs with ``serve`` (edge and API) unless
+    ``worker`` says otherwise, and alone when neither edge nor API is asked for."""
     platform.settings.data_dir.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(upgrade, platform.engine)
     stop = stop or asyncio.Event()
+    if worker is None:
+        worker = edge and api
+    if not edge and not api:
+        async with running_worker(platform) as running_rollouts:
+            print(
+                "Chargeline rollout worker is running\n"
+                f"  worker          {running_rollouts.holder}\n"
+                f"  database        {platform.engine.url.render_as_string()}",
+                flush=True,
+            )
+            await stop.wait()
+        return
     if edge and api:
         async with (
             running_edge(platform) as running,
             running_api(platform) as server,
             running_ftp(platform) as ftp,
+            _maybe_worker(platform, worker),
         ):
             settle_heap()
             print(
@@ -159,6 +194,17 @@ async def run(
             await stop.wait()
 
 
-def serve(platform: Platform, *, api: bool = True, edge: bool = True) -> None:
+@contextlib.asynccontextmanager
+async def _maybe_worker(platform: Platform, wanted: bool) -> AsyncIterator[None]:
+    if not wanted:
+        yield
+        return
+    async with running_worker(platform):
+        yield
+
+
+def serve(
+    platform: Platform, *, api: bool = True, edge: bool = True, worker: bool | None = None
+) -> None:
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(platform, api=api, edge=edge))
+        asyncio.run(run(platform, api=api, edge=edge, worker=worker))

@@ -47,7 +47,7 @@ def _list_routes(spec: dict[str, Any]) -> list[str]:
             continue
         names = {p["name"] for p in get.get("parameters", []) if p["in"] == "query"}
         if "offset" in names:
-            found.append(path.replace("{lot}", "LOT-1"))
+            found.append(path.replace("{lot}", "LOT-1").replace("{rollout_id}", "4242"))
     return found
 
 
@@ -67,8 +67,10 @@ def test_every_list_endpoint_refuses_a_huge_offset_or_limit_naming_the_field(
             assert _field_names(problem) == [f"query.{name}"], route
             assert problem["detail"] == f"invalid request: query.{name}"
         largest = http.get(route, params={"offset": 2**31 - 1}, headers=everyone)
-        # no lot LOT-1 and no station {serial}: the offset passed, the resource is unknown
-        expected = 404 if "/lots/" in route or "{serial}" in route else 200
+        # no lot LOT-1, no station {serial}, no rollout 4242: the offset passed, the resource
+        # is unknown
+        unknown = ("/lots/", "{serial}", "/rollouts/4242")
+        expected = 404 if any(part in route for part in unknown) else 200
         assert largest.status_code == expected, (route, largest.text)
 
 

@@ -1,7 +1,7 @@
 """firmware download log and per-download FTP logins
 
 Revision ID: 0014_firmware_downloads
-Revises: 0012_firmware_signing
+Revises: 0013_rollouts
 Create Date: 2026-12-01 23:58:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0014_firmware_downloads'
-down_revision: str | None = '0012_firmware_signing'
+down_revision: str | None = '0013_rollouts'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
