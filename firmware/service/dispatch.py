@@ -98,9 +98,12 @@ def update_command(
     )
 
 
-def probe_command() -> Trigger:
-    """Ask for the current FirmwareStatusNotification (1.6 and 2.x TriggerMessage)."""
-    return Trigger(TriggerKind.FIRMWARE_STATUS_NOTIFICATION)
+def probe_command(*, signed: bool) -> Trigger:
+    """Ask for the current firmware status: a station updating through SignedUpdateFirmware
+    (1.6 Security Whitepaper) reports through SignedFirmwareStatusNotification, which only
+    ExtendedTriggerMessage asks for; plain 1.6 and 2.x take TriggerMessage (2.x ignores the flag).
+    """
+    return Trigger(TriggerKind.FIRMWARE_STATUS_NOTIFICATION, extended=signed)
 
 
 def stop_command(transaction_ref: str) -> StopCharging:

@@ -256,11 +256,12 @@ class TargetStepper:
         return await self.link.send(pending.station_id, command)
 
     def _command(self, pending: Pending, policy: RolloutPolicy) -> Command | None:
-        if pending.kind == "probe":
-            return dispatch.probe_command()
         if pending.kind == "log":
             return None  # GetLog / GetDiagnostics: see firmware.service.dispatch
         with Session(self.engine) as session:
+            if pending.kind == "probe":
+                target = session.get(RolloutTargetRow, pending.target_id)
+                return dispatch.probe_command(signed=target is not None and target.signed)
             if pending.kind == "stop":
                 ref = active_transaction_ref(session, pending.station_id)
                 return None if ref is None else dispatch.stop_command(ref)

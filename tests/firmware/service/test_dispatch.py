@@ -179,3 +179,20 @@ def test_the_edge_keeps_firmware_boot_fault_and_session_reports_only() -> None:
     assert report_for(HeartbeatReceived("CP"), now=AT) is None
     long = report_for(FirmwareStatusChanged("CP", "X" * 500), now=AT)
     assert long is not None and long.status == "X" * 50
+
+
+def test_a_signed_update_is_probed_with_extended_trigger_message_on_1_6() -> None:
+    from ocpp_edge.adapters import v16_commands, v201_commands
+
+    signed, plain = dispatch.probe_command(signed=True), dispatch.probe_command(signed=False)
+    # MessageTriggerEnumType of the whitepaper names FirmwareStatusNotification; the station
+    # answers it with SignedFirmwareStatusNotification.
+    assert v16_commands.to_call(signed) == (
+        "ExtendedTriggerMessage",
+        {"requestedMessage": "FirmwareStatusNotification"},
+    )
+    assert v16_commands.to_call(plain) == (
+        "TriggerMessage",
+        {"requestedMessage": "FirmwareStatusNotification"},
+    )
+    assert v201_commands.to_call(signed) == v201_commands.to_call(plain)
