@@ -27,7 +27,7 @@ from app.ftp_downloads import ftp_server
 from app.main import create_app
 from app.platform import Platform
 from app.presence import NodePresence
-from app.rollout_wiring import PlatformLink, PlatformRoots
+from app.rollout_wiring import PlatformLink, PlatformLogLocations, PlatformRoots
 from app.tls import gateway_ssl_context
 from charging.async_core import AsyncChargingCore
 from charging.commands import Command, CommandResult
@@ -266,6 +266,7 @@ async def running_worker(
         locations or platform.downloads,
         PlatformRoots(platform),
         holder=holder,
+        logs=PlatformLogLocations(platform),
         interval=settings.rollout_interval,
         claim_ttl=timedelta(seconds=settings.rollout_claim_seconds),
     )

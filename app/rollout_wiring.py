@@ -3,11 +3,14 @@ the CA and family roots as a ``RootSource``; ``platform.downloads`` is the ``Loc
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session
 
 from app.platform import Platform
 from charging.commands import Command
 from firmware import catalog
+from firmware.log_uploads import derive_upload_key, upload_location
 from firmware.service.ports import ERROR, NOT_SUPPORTED, OFFLINE, TIMEOUT, Answer
 from ocpp_edge.errors import OcppEdgeError, UnsupportedError
 from ocpp_edge.session import CommandTimeout, StationCallError, StationOffline
@@ -53,3 +56,23 @@ class PlatformRoots:
     def manufacturer_root(self, family_id: int) -> str:
         with Session(self.platform.engine) as session:
             return catalog.signing_root_pem(session, family_id)
+
+
+class PlatformLogLocations:
+    """Upload locations on this platform's API (``/logs/{token}/``), keyed apart from downloads."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.key = derive_upload_key(platform.settings.secret_key.get_secret_value())
+
+    def log_location(
+        self, *, station_id: str, request_id: int, target_id: int | None, now: datetime
+    ) -> str:
+        return upload_location(
+            self.key,
+            self.platform.downloads.public_url,
+            station_id=station_id,
+            request_id=request_id,
+            target_id=target_id,
+            now=now,
+        )

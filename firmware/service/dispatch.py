@@ -19,7 +19,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from charging.commands import (
     CertificateUse,
+    GetDiagnostics,
     GetInstalledCertificateIds,
+    GetLog,
     InstallCertificate,
     SignedUpdateFirmware,
     StopCharging,
@@ -104,6 +106,14 @@ def probe_command(*, signed: bool) -> Trigger:
     ExtendedTriggerMessage asks for; plain 1.6 and 2.x take TriggerMessage (2.x ignores the flag).
     """
     return Trigger(TriggerKind.FIRMWARE_STATUS_NOTIFICATION, extended=signed)
+
+
+def log_command(location: str, request_id: int, *, diagnostics: bool) -> GetLog | GetDiagnostics:
+    """The station's log after a failure: 1.6 GetDiagnostics (plain Firmware Management), or
+    GetLog (1.6 whitepaper, 2.x) whose LogStatusNotification carries ``request_id``."""
+    if diagnostics:
+        return GetDiagnostics(location, retries=2, retry_interval_s=60)
+    return GetLog(request_id, location, retries=2, retry_interval_s=60)
 
 
 def stop_command(transaction_ref: str) -> StopCharging:

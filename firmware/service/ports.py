@@ -34,6 +34,14 @@ class LocationIssuer(Protocol):
     ) -> str: ...
 
 
+class LogLocations(Protocol):
+    """Where a station uploads its log for request ``request_id`` (GetLog / GetDiagnostics)."""
+
+    def log_location(
+        self, *, station_id: str, request_id: int, target_id: int | None, now: datetime
+    ) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """A station's answer to a command, or why there was none.

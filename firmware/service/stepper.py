@@ -24,6 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from charging.commands import Command
+from charging.tables import Station
+from common.clock import utcnow
 from firmware.rollout import targets as machine
 from firmware.rollout.messages import (
     BootReport,
@@ -46,7 +48,14 @@ from firmware.rollout_tables import (
 from firmware.service import dispatch
 from firmware.service.admin import release_stations
 from firmware.service.claims import lock_target
-from firmware.service.ports import ERROR, Answer, LocationIssuer, RootSource, StationLink
+from firmware.service.ports import (
+    ERROR,
+    Answer,
+    LocationIssuer,
+    LogLocations,
+    RootSource,
+    StationLink,
+)
 from firmware.service.records import (
     active_transaction_ref,
     new_reports,
@@ -115,11 +124,13 @@ class TargetStepper:
         roots: RootSource,
         *,
         holder: str,
+        logs: LogLocations | None = None,
     ) -> None:
         self.engine = engine
         self.link = link
         self.locations = locations
         self.roots = roots
+        self.logs = logs
         self.holder = holder
 
     # -- 1. decide ---------------------------------------------------------------------------
@@ -256,9 +267,9 @@ class TargetStepper:
         return await self.link.send(pending.station_id, command)
 
     def _command(self, pending: Pending, policy: RolloutPolicy) -> Command | None:
-        if pending.kind == "log":
-            return None  # GetLog / GetDiagnostics: see firmware.service.dispatch
         with Session(self.engine) as session:
+            if pending.kind == "log":
+                return self._log_command(session, pending)
             if pending.kind == "probe":
                 target = session.get(RolloutTargetRow, pending.target_id)
                 return dispatch.probe_command(signed=target is not None and target.signed)
@@ -283,6 +294,22 @@ class TargetStepper:
             retries=policy.retries,
             retry_interval=policy.retry_interval,
         )
+
+    def _log_command(self, session: Session, pending: Pending) -> Command | None:
+        """GetLog where the station speaks it (2.x, 1.6 whitepaper), else 1.6 GetDiagnostics."""
+        if self.logs is None or pending.request_id is None:
+            return None
+        target = session.get(RolloutTargetRow, pending.target_id)
+        station = session.get(Station, pending.station_id)
+        location = self.logs.log_location(
+            station_id=pending.station_id,
+            request_id=pending.request_id,
+            target_id=pending.target_id,
+            now=utcnow(),
+        )
+        plain_16 = station is not None and station.ocpp_version == "1.6"
+        plain_16 = plain_16 and (target is None or not target.signed)
+        return dispatch.log_command(location, pending.request_id, diagnostics=plain_16)
 
     # -- 3. answer ---------------------------------------------------------------------------
 

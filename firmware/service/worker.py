@@ -24,7 +24,7 @@ from firmware.rollout_tables import RolloutRow
 from firmware.service import claims
 from firmware.service.health import wave_samples
 from firmware.service.keep_current import sweep
-from firmware.service.ports import LocationIssuer, RootSource, StationLink
+from firmware.service.ports import LocationIssuer, LogLocations, RootSource, StationLink
 from firmware.service.rollout_state import (
     apply_actions,
     mark_soak,
@@ -50,6 +50,7 @@ class RolloutWorker:
         roots: RootSource,
         *,
         holder: str | None = None,
+        logs: LogLocations | None = None,
         interval: float = 1.0,
         claim_ttl: timedelta = timedelta(seconds=30),
         batch: int = 200,
@@ -62,7 +63,7 @@ class RolloutWorker:
         self.claim_ttl = claim_ttl
         self.batch = batch
         self.clock = clock
-        self.stepper = TargetStepper(engine, link, locations, roots, holder=self.holder)
+        self.stepper = TargetStepper(engine, link, locations, roots, holder=self.holder, logs=logs)
         self._limit = asyncio.Semaphore(concurrency)
 
     async def run(self, stop: asyncio.Event) -> None:
