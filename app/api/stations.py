@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
+from zoneinfo import available_timezones
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import col, select
 
 from app import audit
@@ -47,6 +48,7 @@ class StationPublic(BaseModel):
     serial_number: str | None
     firmware_version: str | None
     ocpp_version: str | None
+    time_zone: str | None = Field(description="IANA zone of maintenance windows; null: UTC")
     registered_at: datetime | None
     last_seen_at: datetime | None
     links: dict[str, dict[str, str]] = Field(serialization_alias="_links")
@@ -72,6 +74,7 @@ class StationPublic(BaseModel):
             serial_number=station.serial_number,
             firmware_version=station.firmware_version,
             ocpp_version=station.ocpp_version,
+            time_zone=station.time_zone,
             registered_at=station.registered_at,
             last_seen_at=station.last_seen_at,
             links=links,
@@ -175,6 +178,48 @@ def approve_station(
     station = registry.approve_station(session, station_id, now=now)
     if was_pending:
         audit.record(session, actor, "station.approve", object_type="station", object_id=station.id)
+    return _detail(session, station)
+
+
+class TimeZoneUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    time_zone: str | None = Field(max_length=64, examples=["Europe/Berlin"])
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, zone: str | None) -> str | None:
+        if zone is not None and zone not in available_timezones():
+            raise ValueError(f"{zone!r} is not an IANA time zone (e.g. Europe/Berlin)")
+        return zone
+
+
+@router.put(
+    "/stations/{station_id}/time-zone",
+    summary="Set the IANA zone the station's maintenance windows are read in (admin)",
+    response_model_by_alias=True,
+)
+def set_time_zone(
+    station_id: str,
+    body: TimeZoneUpdate,
+    session: SessionDep,
+    _admin: AdminPrincipal,
+    actor: ActorDep,
+) -> StationDetail:
+    station = session.get(Station, station_id)
+    if station is None:
+        raise not_found("station")
+    before, station.time_zone = station.time_zone, body.time_zone
+    session.add(station)
+    audit.record(
+        session,
+        actor,
+        "station.time_zone",
+        object_type="station",
+        object_id=station_id,
+        before=before,
+        after=body.time_zone,
+    )
+    session.commit()
     return _detail(session, station)
 
 

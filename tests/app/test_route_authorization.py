@@ -111,6 +111,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/logs/{token}"): PUBLIC,
     ("POST", "/logs/{token}/{filename}"): PUBLIC,
     ("GET", "/api/v1/stations/{station_id}/logs"): ADMIN,
+    ("PUT", "/api/v1/stations/{station_id}/time-zone"): ADMIN,
     ("GET", "/api/v1/cas"): ADMIN,
     ("GET", "/api/v1/cas/{role}/chain.pem"): ADMIN,
     ("POST", "/api/v1/certificates"): LINE,

@@ -171,3 +171,30 @@ def test_non_admins_are_403_and_anonymous_callers_401(
         body = {"id": "CP-1", "password": PASSWORD} if method == "POST" else None
         assert_problem(client.request(method, url, json=body, headers=owner), 403, "forbidden")
         assert_problem(client.request(method, url, json=body), 401, "unauthorized")
+
+
+def test_an_admin_sets_the_time_zone_of_maintenance_windows(
+    platform: Platform, client: TestClient
+) -> None:
+    headers = admin_headers(platform, client)
+    body = {"id": "CP-TZ", "password": PASSWORD}
+    assert client.post("/api/v1/stations", json=body, headers=headers).status_code == 201
+    url = "/api/v1/stations/CP-TZ/time-zone"
+    response = client.put(url, json={"time_zone": "Europe/Berlin"}, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["time_zone"] == "Europe/Berlin"
+    assert "station.time_zone" in actions(platform)
+    for zone in ("Mars/Olympus", "../../etc/localtime", "x" * 65, 7):
+        refused = client.put(url, json={"time_zone": zone}, headers=headers)
+        assert [e["field"] for e in assert_problem(refused, 422, "validation-error")["errors"]] == [
+            "time_zone"
+        ], zone
+    assert client.get("/api/v1/stations/CP-TZ", headers=headers).json()["time_zone"] == (
+        "Europe/Berlin"
+    )
+    cleared = client.put(url, json={"time_zone": None}, headers=headers)
+    assert cleared.json()["time_zone"] is None
+    missing = client.put(
+        "/api/v1/stations/NOPE/time-zone", json={"time_zone": None}, headers=headers
+    )
+    assert_problem(missing, 404, "not-found")
