@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from zoneinfo import available_timezones
 from typing import Annotated
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
