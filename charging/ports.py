@@ -12,26 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlmodel import Session
 
 from charging.commands import Command, CommandResult
+from common.audit_trail import AuditTrail
 
 __all__ = ["AuditTrail", "CommandSender", "Memberships", "SessionWindow"]
-
-
-class AuditTrail(Protocol):
-    def __call__(
-        self,
-        session: Session,
-        actor: Any,
-        action: str,
-        *,
-        object_type: str = ...,
-        object_id: str = ...,
-        **detail: Any,
-    ) -> object: ...
 
 
 class CommandSender(Protocol):

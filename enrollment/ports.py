@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from sqlmodel import Session
 
 from charging.commands import Command, CommandResult
+from common.audit_trail import AuditTrail as AuditTrail
 
 Clock = Callable[[], datetime]
 """The current time, timezone-aware UTC."""
@@ -78,21 +79,6 @@ class CommandSender(Protocol):
     Raises whatever the link raises for no answer (offline, timeout, CALLERROR)."""
 
     async def __call__(self, station_id: str, command: Command) -> CommandResult: ...
-
-
-class AuditTrail(Protocol):
-    """Adds an entry to the caller's transaction; ``app.audit.record`` has this shape."""
-
-    def __call__(
-        self,
-        session: Session,
-        actor: Any,
-        action: str,
-        *,
-        object_type: str = ...,
-        object_id: str = ...,
-        **detail: Any,
-    ) -> object: ...
 
 
 class AuditRecorder(Protocol):

@@ -9,28 +9,13 @@ Actors are the audit log's (``app.audit.Actor``: ``name`` and ``source``) or a p
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import column, insert, table
 from sqlmodel import Session
 
+from common.audit_trail import AuditTrail
 from common.clock import utcnow
-
-
-class AuditTrail(Protocol):
-    """Adds an entry to the caller's transaction; ``app.audit.record`` has this shape."""
-
-    def __call__(
-        self,
-        session: Session,
-        actor: Any,
-        action: str,
-        *,
-        object_type: str = ...,
-        object_id: str = ...,
-        **detail: Any,
-    ) -> object: ...
-
 
 AuditFn = AuditTrail | None
 
