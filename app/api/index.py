@@ -26,6 +26,7 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "devices": (f"{API}/devices", "devices of the factory line"),
     "mac_ranges": (f"{API}/mac-ranges", "the MAC address pool (admin)"),
     "firmware_images": (f"{API}/firmware/images", "signed firmware images (admin)"),
+    "rollouts": (f"{API}/rollouts", "firmware rollouts and their progress (admin)"),
     "cas": (f"{API}/cas", "the platform's certificate authorities (admin)"),
     "audit": (f"{API}/audit", "the audit log (admin)"),
     "app": (f"{API}/app/stations", "the owners' app: stations the caller may use"),
