@@ -281,6 +281,7 @@ class TargetStepper:
             retrieve_at=datetime.fromisoformat(pending.body["retrieve_at"]),
             retries=policy.retries,
             retry_interval=policy.retry_interval,
+            protocol=policy.download_protocol,
         )
 
     # -- 3. answer ---------------------------------------------------------------------------
