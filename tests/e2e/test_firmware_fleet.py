@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -32,8 +33,10 @@ from simulator.firmware import FirmwareFault, build_image
 from simulator.fleet import FleetConfig, FleetReport, SimulatedStation, run_fleet
 from tests.e2e.conftest import STATION_PASSWORD, RunningPlatform, started_platform
 from tests.e2e.firmware_fleet import Admin, add_family, add_field_stations
+from tests.e2e.tls_terminator import tls_terminator
 from tests.eventually import eventually
 from tests.factories import admin_headers_http
+from tests.simulator.firmware_servers import make_pki
 
 SESSION_STATION = "WP-0080"
 TAG = "TAG-WP-SESSION"
@@ -116,7 +119,7 @@ def versions(running: RunningPlatform) -> dict[str, str | None]:
 
 
 async def test_two_hundred_stations_of_two_families_update_through_the_platform(
-    running: RunningPlatform,
+    running: RunningPlatform, tmp_path: Path
 ) -> None:
     started = time.monotonic()
     platform = running.platform
@@ -136,20 +139,26 @@ async def test_two_hundred_stations_of_two_families_update_through_the_platform(
     )  # fmt: skip
     bad = {s for s, f in faulty.faults_by_station().items() if FirmwareFault.SIGNATURE in f}
     assert len(bad) == 12
+    (tmp_path / "tls").mkdir()
+    tls = make_pki(tmp_path / "tls")  # the HTTPS family downloads through a TLS terminator
+    faulty = dataclasses.replace(faulty, download_ca_file=tls.tls_ca_file)
     configs = [
         faulty,
-        fleet(running, "AC-", 41, 80, protocol="2.0.1"),
+        fleet(running, "AC-", 41, 80, protocol="2.0.1", download_ca_file=tls.tls_ca_file),
         fleet(running, "WP-", 1, 79, protocol="1.6"),
         fleet(
             running, "WP-", 80, 1, protocol="1.6",
             sessions=1, session_seconds=10**9, meter_interval=10**6, id_tag=TAG, duration=3600,
         ),
     ]  # fmt: skip
+    api_port = int(running.api_url.rsplit(":", 1)[1])
     async with (
+        tls_terminator(api_port, tls.tls_cert_file, tls.tls_key_file) as https,
         httpx.AsyncClient(base_url=running.api_url, timeout=30) as http,
         running_worker(platform),
         fleets_running(configs) as made,
     ):
+        platform.downloads.public_url = f"https://127.0.0.1:{https.port}"
         admin = Admin(http, await admin_headers_http(platform, http))
         first_ac = await upload(admin, "ac", "2.0.0")
         replacement = await upload(admin, "ac", "2.0.1")
@@ -253,3 +262,4 @@ async def test_two_hundred_stations_of_two_families_update_through_the_platform(
     }
     assert by_protocol["ftp"] == set(wp_ids)
     assert by_protocol["https"] == set(ac_ids)
+    assert https.connections >= len(ac_ids)  # each over TLS, trusted through the CA file
