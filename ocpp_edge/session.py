@@ -175,6 +175,8 @@ class StationSession:
                 raise CommandTimeout(self.station_id, type(command).__name__, timeout) from exc
             finally:
                 waiting.pop(message_id, None)
+                if future.done() and not future.cancelled():
+                    future.exception()  # failed by a closing reader while the send failed too
 
     async def close(self, code: int, reason: str) -> None:
         await self.connection.close(code, reason)

@@ -19,6 +19,7 @@ from firmware.rollout.states import FailureKind, PolicyError
 WaveKind = Literal["fixed", "percent", "exponential"]
 CriterionAction = Literal["pause", "abort"]
 DuringTransaction = Literal["wait", "force"]
+DownloadProtocol = Literal["https", "ftp"]
 ALL_WEEKDAYS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
 
 
@@ -169,6 +170,7 @@ class RolloutPolicy:
     retry_interval: timedelta = timedelta(minutes=5)
     allow_unsigned: bool = False
     allow_downgrade: bool = False
+    download_protocol: DownloadProtocol = "https"  # "ftp" for stations that only speak FTP
 
     def __post_init__(self) -> None:
         _percent(self.success_percent, "success_percent")
@@ -179,6 +181,7 @@ class RolloutPolicy:
         _check(self.during_transaction in ("wait", "force"), "during_transaction", "wait or force")
         _check(0 <= self.retries <= 100, "retries", "must be in 0..100")
         _check(self.retry_interval >= timedelta(0), "retry_interval", "must not be negative")
+        _check(self.download_protocol in ("https", "ftp"), "download_protocol", "https or ftp")
 
 
 # -- JSON ------------------------------------------------------------------------------------
@@ -367,6 +370,7 @@ def policy_from_dict(data: object) -> RolloutPolicy:
         "retry_interval": r.get("retry_interval", _seconds, default.retry_interval),
         "allow_unsigned": r.get("allow_unsigned", _bool, False),
         "allow_downgrade": r.get("allow_downgrade", _bool, False),
+        "download_protocol": r.get("download_protocol", _literal("https", "ftp"), "https"),
     }
     return r.finish(lambda: RolloutPolicy(selection, waves, **kwargs))
 
@@ -427,12 +431,14 @@ def policy_to_dict(policy: RolloutPolicy) -> dict[str, Any]:
         "retry_interval": policy.retry_interval.total_seconds(),
         "allow_unsigned": policy.allow_unsigned,
         "allow_downgrade": policy.allow_downgrade,
+        "download_protocol": policy.download_protocol,
     }
 
 
 __all__ = [
     "ALL_WEEKDAYS",
     "CriterionAction",
+    "DownloadProtocol",
     "DuringTransaction",
     "FailureCriterion",
     "HealthGate",

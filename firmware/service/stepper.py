@@ -293,6 +293,7 @@ class TargetStepper:
             retrieve_at=datetime.fromisoformat(pending.body["retrieve_at"]),
             retries=policy.retries,
             retry_interval=policy.retry_interval,
+            protocol=policy.download_protocol,
         )
 
     def _log_command(self, session: Session, pending: Pending) -> Command | None:

@@ -29,6 +29,8 @@ from common.clock import utcnow
 from enrollment import repository
 from enrollment.identifiers import MacRange
 from enrollment.tables import DeviceRow, HardwareFamilyRow, MacRangeRow
+from firmware.download_links import DownloadLinks
+from firmware.downloads import LinkForged
 from firmware.service.ports import Protocol_
 from firmware.tables import FirmwareImageRow
 from tests.e2e.conftest import STATION_PASSWORD, basic
@@ -115,6 +117,8 @@ def add_image(platform: Platform, family_id: int, version: str, *, signed: bool 
         session.commit()
         assert image.id is not None
         IMAGE_VERSIONS[str(image.id)] = version
+        del LINKS[:]
+        LINKS.append(platform.downloads)
         return image.id
 
 
@@ -323,12 +327,23 @@ class UpdatingStation:
 
 def _version_of(payload: dict[str, Any]) -> str:
     location = payload.get("firmware", {}).get("location") or payload.get("location", "")
-    found = re.search(r"/(?:fw|images)/(\d+)", location)
-    return IMAGE_VERSIONS.get(found.group(1), "unknown") if found else "unknown"
+    found = re.search(r"/(?:fw|images)/(\d+)(?:\?|$)", location)
+    if found:
+        return IMAGE_VERSIONS.get(found.group(1), "unknown")
+    token = re.search(r"/fw/([A-Za-z0-9_-]+)$", location)
+    for links in LINKS if token else []:  # a real signed link, as a worker process issues them
+        with contextlib.suppress(LinkForged):
+            grant = links.decode(token.group(1) if token else "")
+            return IMAGE_VERSIONS.get(str(grant.image_id), "unknown")
+    return "unknown"
 
 
 IMAGE_VERSIONS: dict[str, str] = {}
 """Image id (as text) -> version: what a test station installs when it downloads that image."""
+
+LINKS: list[DownloadLinks] = []
+"""The download links of the platforms images were added to (a worker process with the same
+secret issues links they read)."""
 
 
 def _now() -> str:

@@ -3,7 +3,7 @@
 
 Only the ports change (free ones instead of 8000/9000/9443) and ``make run`` becomes the
 ``chargeline serve`` it runs. The tour must end with a paired station, an invited guest and a
-finished session that the owner sees.
+finished session that the owner sees, then a firmware rollout that brings the station to 1.1.0.
 """
 
 from __future__ import annotations
@@ -76,10 +76,13 @@ def test_the_readme_tour_ends_with_a_paired_station_an_invited_guest_and_a_finis
         assert '"role":"owner"' in out, out[-3000:]  # the owner paired with the typed codes
         assert "owner@example.com is verified" in out and "guest@example.com is verified" in out
         assert '"role":"guest"' in out  # the guest accepted the invitation
-        sessions = json.loads(out.strip().splitlines()[-1])
+        sessions = json.loads(next(line for line in out.splitlines() if '"energy_wh"' in line))
         [session] = sessions["items"]
         assert session["station"] == "WB11-000001" and session["state"] == "ended"
         assert session["energy_wh"] > 0 and session["remote_start_id"] is not None
+        assert "succeeded" in out  # the rollout's last progress
+        station = out.strip().splitlines()[-1].split()
+        assert station[0] == "WB11-000001" and "1.1.0" in station, out[-3000:]
     finally:
         server.terminate()
         server.wait(timeout=30)

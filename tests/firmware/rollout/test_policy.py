@@ -45,6 +45,7 @@ def full_policy() -> RolloutPolicy:
         retry_interval=timedelta(seconds=90),
         allow_unsigned=True,
         allow_downgrade=True,
+        download_protocol="ftp",
     )
 
 
@@ -62,6 +63,8 @@ def test_a_minimal_policy_gets_the_defaults() -> None:
     assert policy == RolloutPolicy(TargetSelection("fam-a"), WavePlan("fixed", sizes=(10,)))
     assert policy.station_timeout == timedelta(hours=2) and policy.during_transaction == "wait"
     assert policy.retries == 3 and not policy.allow_unsigned and not policy.allow_downgrade
+    assert policy.download_protocol == "https"
+    assert policy_to_dict(policy)["download_protocol"] == "https"
 
 
 def with_(path: str, value: object) -> dict[str, Any]:
@@ -128,6 +131,9 @@ def with_(path: str, value: object) -> dict[str, Any]:
         (with_("retry_interval", "5m"), "retry_interval"),
         (with_("allow_unsigned", "yes"), "allow_unsigned"),
         (with_("max_wait", 0), "max_wait"),
+        (with_("download_protocol", "sftp"), "download_protocol"),
+        (with_("download_protocol", None), "download_protocol"),
+        (with_("download_protocol", "HTTPS"), "download_protocol"),
     ],
 )
 def test_a_bad_field_raises_policy_error_naming_it(data: object, field: str) -> None:
@@ -149,6 +155,11 @@ def test_policies_built_in_code_check_themselves_too() -> None:
     assert raised.value.field == "sizes[1]"
     with pytest.raises(PolicyError, match="percent"):
         FailureCriterion(FailureKind.DOWNLOAD, 150.0)
+    with pytest.raises(PolicyError) as protocol:
+        RolloutPolicy(
+            TargetSelection("fam"), WavePlan("fixed", sizes=(1,)), download_protocol="tftp"
+        )  # type: ignore[arg-type]
+    assert protocol.value.field == "download_protocol"
 
 
 plans = st.one_of(
