@@ -18,9 +18,10 @@ from starlette.datastructures import UploadFile
 
 from app import audit
 from app.api.pagination import Page, PageQuery, paginate_list
-from app.deps import AdminPrincipal, PlatformDep, client_address
+from app.deps import AdminPrincipal, PlatformDep, SessionDep, client_address
 from app.platform import Platform
 from app.problems import Problem, not_found
+from charging.tables import Station
 from common.clock import utcnow
 from firmware.log_uploads import derive_upload_key, stored_name, upload_grant
 
@@ -98,12 +99,15 @@ def station_logs(
     request: Request,
     station_id: Annotated[str, Path(pattern=_STATION)],
     platform: PlatformDep,
+    session: SessionDep,
     _admin: AdminPrincipal,
     page: PageQuery,
 ) -> Page[StationLogPublic]:
     folder = logs_dir(platform, station_id)
     if not folder.is_dir():
-        raise not_found(f"logs of station {station_id}")
+        if session.get(Station, station_id) is None:
+            raise not_found(f"station {station_id}")
+        return Page(items=[], total=0, limit=page.limit, offset=page.offset, links={})
     found = [
         StationLogPublic(
             name=path.name,

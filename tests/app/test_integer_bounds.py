@@ -67,9 +67,9 @@ def test_every_list_endpoint_refuses_a_huge_offset_or_limit_naming_the_field(
             assert _field_names(problem) == [f"query.{name}"], route
             assert problem["detail"] == f"invalid request: query.{name}"
         largest = http.get(route, params={"offset": 2**31 - 1}, headers=everyone)
-        # no lot LOT-1, no station {serial}, no rollout 4242: the offset passed, the resource
-        # is unknown
-        unknown = ("/lots/", "{serial}", "/rollouts/4242")
+        # no lot LOT-1, no station {serial} or {station_id}, no rollout 4242: the offset
+        # passed, the resource is unknown
+        unknown = ("/lots/", "{serial}", "{station_id}", "/rollouts/4242")
         expected = 404 if any(part in route for part in unknown) else 200
         assert largest.status_code == expected, (route, largest.text)
 

@@ -43,8 +43,12 @@ async def test_a_station_uploads_its_log_and_an_admin_lists_it(
         names = sorted(item["name"] for item in listed.json()["items"])
         assert names == ["41-diag.log", "41-etc_passwd"]
         assert {item["size"] for item in listed.json()["items"]} == {7, 17}
-        owner_sees = await http.get("/api/v1/stations/OTHER/logs", headers=headers)
-        assert_problem(owner_sees, 404, "not-found")
+        unknown = await http.get("/api/v1/stations/OTHER/logs", headers=headers)
+        assert_problem(unknown, 404, "not-found")
+        body = {"id": "CP-QUIET", "password": "station-password-0001"}
+        assert (await http.post("/api/v1/stations", json=body, headers=headers)).is_success
+        quiet = await http.get("/api/v1/stations/CP-QUIET/logs", headers=headers)
+        assert (quiet.status_code, quiet.json()["total"]) == (200, 0)
     stored = platform.settings.data_dir / "station-logs" / "CP-LOG" / "41-etc_passwd"
     assert stored.read_bytes() == b"firmware history\n"
 
