@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 
 TIMEOUT = httpx.Timeout(60.0)
+OPEN_TIMEOUT = 60.0  # a WebSocket opening handshake (Basic auth hashes a password too)
 
 
 def api_client(base_url: str) -> httpx.AsyncClient:

@@ -17,6 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from tests.e2e.conftest import RunningPlatform, basic
+from tests.e2e.http import OPEN_TIMEOUT
 from tests.eventually import eventually
 
 PLATFORM_CALL_REPLIES: dict[str, dict[str, Any]] = {
@@ -93,6 +94,7 @@ async def station(
         f"{running.ocpp_url}/{serial}",
         subprotocols=[Subprotocol(version)],
         additional_headers=basic(serial),
+        open_timeout=OPEN_TIMEOUT,
     ) as ws:
         raw = RawStation(ws) if version == "ocpp1.6" else RawStation201(ws)
         reader = asyncio.create_task(raw.run())

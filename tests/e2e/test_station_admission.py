@@ -13,7 +13,7 @@ from websockets.exceptions import InvalidStatus
 
 from app.audit import AuditEntry
 from tests.e2e.conftest import STATION_PASSWORD, RunningPlatform, basic, started_platform
-from tests.e2e.http import api_client
+from tests.e2e.http import OPEN_TIMEOUT, api_client
 from tests.factories import admin_headers_http
 
 BOOT = [2, "b", "BootNotification", {"chargePointVendor": "ACME", "chargePointModel": "X"}]
@@ -30,6 +30,7 @@ async def boot(url: str, station_id: str, password: str) -> dict[str, object]:
         f"{url}/{station_id}",
         subprotocols=["ocpp1.6"],
         additional_headers=basic(station_id, password),
+        open_timeout=OPEN_TIMEOUT,
     ) as ws:
         await ws.send(json.dumps(BOOT))
         answer: dict[str, object] = json.loads(await ws.recv())[2]
