@@ -14,8 +14,8 @@ from app.api.bounds import PositiveInt32
 from app.api.firmware_form import FILE_FIELD, read_upload_form
 from app.api.pagination import Page, PageQuery, paginate_list
 from app.deps import ActorDep, AdminPrincipal, NowDep, PlatformDep, SessionDep
+from app.firmware_accept import accept_upload
 from app.platform import Platform
-from common.clock import utcnow
 from firmware import catalog, images
 from firmware.errors import MalformedUpload
 from firmware.staging import StagedImage
@@ -121,16 +121,7 @@ def _accept(
     platform: Platform, upload: images.ImageUpload, staged: StagedImage, actor: audit.Actor
 ) -> ImagePublic:
     with Session(platform.engine, expire_on_commit=False) as session:
-        row = images.accept_image(
-            session,
-            upload,
-            staged,
-            store=platform.artifacts,
-            signer=platform.firmware_signer,
-            actor=actor,
-            now=utcnow(),
-            audit=audit.record,
-        )
+        row = accept_upload(platform, session, upload, staged, actor)
         return image_public(session, row)
 
 

@@ -27,9 +27,9 @@ from sqlmodel import Session
 from app import audit
 from app.ca.errors import CAError
 from app.cli.common import CLI_ACTOR, add_common
+from app.firmware_accept import accept_upload
 from app.migrate import upgrade
 from app.platform import Platform
-from common.clock import utcnow
 from firmware import catalog, images
 from firmware.errors import FirmwareError
 from firmware.signatures import SignatureAlgorithm
@@ -147,16 +147,7 @@ def _upload(args: argparse.Namespace, platform: Platform) -> int:
             except OSError as exc:
                 raise FirmwareError(f"cannot read {args.file}: {exc.strerror}") from exc
             with Session(platform.engine, expire_on_commit=False) as session:
-                row = images.accept_image(
-                    session,
-                    upload,
-                    staged,
-                    store=platform.artifacts,
-                    signer=platform.firmware_signer,
-                    actor=CLI_ACTOR,
-                    now=utcnow(),
-                    audit=audit.record,
-                )
+                row = accept_upload(platform, session, upload, staged, CLI_ACTOR)
                 print(_line(session, row))
     except (FirmwareError, CAError) as exc:
         return _fail(str(exc))
