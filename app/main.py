@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from app import problems
+from app import dashboard, problems
 from app.api import (
     app_accounts,
     app_cards,
@@ -87,4 +87,5 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         events_ws,
     ):
         app.include_router(module.router)
+    dashboard.install(app)  # the admin pages at /: app/dashboard/
     return app

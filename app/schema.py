@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import app.audit
 import app.ca.tables
+import app.dashboard.tables
 import app.identity.tables  # noqa: F401
 import charging.tables  # noqa: F401
 import enrollment.ownership.tables  # noqa: F401

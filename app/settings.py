@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = None
     oidc_jwks_url: str | None = None
     oidc_audience: str | None = None
+    oidc_client_id: str | None = None
+    """The dashboard's client at the OIDC provider: set it (and the issuer) for single sign-on."""
+    oidc_client_secret: SecretStr | None = None
+    dashboard_sso_name: str = Field(default="single sign-on", min_length=1, max_length=64)
+    """How the login page names the provider ("Sign in with ...")."""
+
+    allowed_origins: tuple[str, ...] = ()
+    """Other browser origins (``https://host[:port]``) that may open the events socket."""
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     login_max_failures: int = Field(default=5, ge=1)

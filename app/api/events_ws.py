@@ -1,12 +1,15 @@
 """``/api/v1/events``: live station events over a WebSocket.
 
-The bearer token comes in the ``Authorization`` header or, for browsers that cannot set
-headers on a WebSocket, the ``token`` query parameter. A missing or invalid token, or a disabled
-account, closes the socket with 1008 (policy violation) before anything is sent; an open socket
-is closed with 1008 when its token expires or its account is disabled. Admins hear every
-station; other users hear only the stations they hold a membership on, re-read every few seconds
-and at once after a membership change in this process, so a removed guest stops hearing the
-station. Messages are JSON: ``{"type", "station_id", "event", "decision"}``.
+The bearer token comes in the ``Authorization`` header or, for browsers that cannot set headers
+on a WebSocket, the ``token`` query parameter; the dashboard's pages use their session cookie
+instead. A browser's ``Origin`` must be this site's own (or one of
+``settings.allowed_origins``): a cookie alone never opens the socket for another site. A missing
+or invalid token, or a disabled account, closes the socket with 1008 (policy violation) before
+anything is sent; an open socket is closed with 1008 when its token expires or its account is
+disabled. Admins and support hear every station; other users hear only the stations they hold a
+membership on, re-read every few seconds and at once after a membership change in this process,
+so a removed guest stops hearing the station. Messages are JSON: ``{"type", "station_id",
+"event", "decision"}``.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ import time
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
+from app.dashboard.auth import COOKIE, session_viewer
 from app.deps import account_refusal
 from app.identity.jwt_tokens import InvalidToken, Principal
 from app.live import REFRESH_SECONDS, Subscription, encode
 from app.platform import Platform
+from common.clock import utcnow
 from enrollment.ownership import access
 
 router = APIRouter(tags=["events"])
@@ -38,7 +43,7 @@ def _principal(platform: Platform, websocket: WebSocket) -> tuple[Principal, boo
     token = header[7:].strip() if header.lower().startswith("bearer ") else None
     token = token or websocket.query_params.get("token")
     if not token:
-        return None
+        return _dashboard_principal(platform, websocket)
     try:
         return platform.tokens.verify(token), True
     except InvalidToken:
@@ -48,6 +53,23 @@ def _principal(platform: Platform, websocket: WebSocket) -> tuple[Principal, boo
         return platform.oidc.verify(token), False
     except InvalidToken:
         return None
+
+
+def _dashboard_principal(platform: Platform, websocket: WebSocket) -> tuple[Principal, bool] | None:
+    viewer = session_viewer(platform, websocket.cookies.get(COOKIE), utcnow())
+    if viewer is None:
+        return None
+    # the cookie was checked against the account just now; the watch re-checks it
+    return Principal(viewer.subject, viewer.kind, viewer.roles), viewer.kind == "user"
+
+
+def _origin_allowed(platform: Platform, websocket: WebSocket) -> bool:
+    origin = websocket.headers.get("origin")
+    if origin is None:  # not a browser: a bearer token is needed anyway
+        return True
+    host = websocket.headers.get("host", "")
+    scheme = "https" if websocket.url.scheme == "wss" else "http"
+    return origin in {f"{scheme}://{host}", *platform.settings.allowed_origins}
 
 
 def _refusal(platform: Platform, principal: Principal) -> str | None:
@@ -94,7 +116,10 @@ async def _forward(platform: Platform, websocket: WebSocket, subscription: Subsc
 @router.websocket("/api/v1/events")
 async def events(websocket: WebSocket) -> None:
     platform: Platform = websocket.app.state.platform
-    found = _principal(platform, websocket)
+    if not _origin_allowed(platform, websocket):
+        await websocket.close(code=POLICY_VIOLATION, reason="origin not allowed")
+        return
+    found = await asyncio.to_thread(_principal, platform, websocket)
     if found is None:
         await websocket.close(code=POLICY_VIOLATION, reason="a valid bearer token is required")
         return
@@ -105,7 +130,8 @@ async def events(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     hub = platform.events
-    user_id = None if "admin" in principal.roles else principal.subject
+    hears_all = principal.roles & {"admin", "support"}  # support sees what admins see
+    user_id = None if hears_all else principal.subject
     subscription = hub.subscribe(user_id)
     forward = asyncio.create_task(_forward(platform, websocket, subscription))
     watch = asyncio.create_task(_watch(platform, websocket, principal, own))

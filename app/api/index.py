@@ -1,16 +1,14 @@
-"""Where a new user lands: ``/`` (a small HTML page) and ``/api/v1`` (the resources as links).
+"""``/api/v1``: the API's resources as links, where a client starts.
 
-Both answer without a token: they only name URLs that the OpenAPI document names anyway. The
-admin dashboard will take ``/`` over later; this router stays separate so it can step aside.
+It answers without a token: it only names URLs that the OpenAPI document names anyway. ``/``
+is the admin dashboard's (``app/dashboard``); its login page links these too.
 """
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter
 
 router = APIRouter(tags=["index"])
 
@@ -55,23 +53,3 @@ def api_index() -> dict[str, Any]:
         "version": "v1",
         "_links": {"self": {"href": API}, **_links(RESOURCES), **_links(PAGES)},
     }
-
-
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request) -> HTMLResponse:
-    title = escape(request.app.title)
-    items = "\n".join(
-        f'    <li><a href="{escape(href)}">{escape(href)}</a> {escape(text)}</li>'
-        for href, text in (
-            PAGES["docs"],
-            PAGES["redoc"],
-            (API, "the REST API's resources (JSON)"),
-            PAGES["health"],
-            PAGES["ready"],
-        )
-    )
-    return HTMLResponse(
-        "<!doctype html>\n"
-        f'<html lang="en">\n<head><meta charset="utf-8"><title>{title}</title></head>\n'
-        f"<body>\n  <h1>{title}</h1>\n  <ul>\n{items}\n  </ul>\n</body>\n</html>\n"
-    )

@@ -8,7 +8,7 @@ from typing import Any
 
 import jwt
 
-ROLES = frozenset({"admin", "manufacturing", "owner", "guest"})
+ROLES = frozenset({"admin", "support", "manufacturing", "owner", "guest"})
 
 
 class InvalidToken(Exception):
