@@ -72,6 +72,7 @@ def test_a_good_id_token_gives_its_claims() -> None:
         (id_token(iss="https://evil.example"), "comes from another issuer"),
         (id_token(exp=int((NOW - timedelta(minutes=2)).timestamp())), "has expired"),
         (id_token(iat=int((NOW + timedelta(minutes=5)).timestamp())), "issued in the future"),
+        (id_token(nbf=int((NOW + timedelta(minutes=5)).timestamp())), "not valid yet"),
         (id_token(nonce="another-nonce"), "nonce"),
         (id_token(nonce=None), "nonce"),
         (id_token(key=OTHER_KEY), "not valid"),
@@ -111,6 +112,8 @@ def test_the_flow_cookie_is_signed_and_short_lived() -> None:
         unseal(sealed, key, now=NOW + timedelta(minutes=11))
     with pytest.raises(SSOError):
         unseal(sealed, flow_key("another-secret-0123456789-0123456789"), now=NOW)
+    assert begin("/" + "x" * 5000, now=NOW).next_url == "/"  # the cookie stays small
+    assert begin("/audit?q=" + "x" * 900, now=NOW).next_url.startswith("/audit")
 
 
 def test_roles_come_from_named_claims_through_the_map() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from oidc_provider_mock import User
 from pydantic import ValidationError
 from sqlmodel import Session, select
@@ -21,7 +22,8 @@ from app.audit import AuditEntry
 from app.dashboard.auth import COOKIE
 from app.dashboard.sso import FLOW_COOKIE
 from app.dashboard.tables import DashboardSession
-from app.platform import Platform
+from app.main import create_app
+from app.platform import Platform, build_platform
 from app.settings import Settings
 from tests.conftest import make_settings
 from tests.dashboard.oidc_provider import RunningProvider, running_provider
@@ -258,3 +260,28 @@ def test_role_settings_come_from_the_environment_as_json(
     settings = Settings()
     assert settings.oidc_role_map == {"ops": "support"}
     assert settings.oidc_role_claims == ("realm_access.roles",)
+
+
+def test_a_hostile_next_is_escaped_and_an_overlong_one_ends_on_the_overview(
+    browser: httpx.Client, live_server: LiveServer
+) -> None:
+    page = browser.get("/login", params={"next": '/"><script>alert(1)</script>'})
+    assert "<script>alert(1)" not in page.text
+    assert "%3Cscript%3E" in page.text  # urlencoded in the "Sign in with ..." link
+    answer = sign_in(browser, "ada", next_url="/?q=" + "x" * 5000)
+    assert answer.status_code == 200 and str(answer.url) == f"{live_server.url}/"
+
+
+def test_without_a_provider_there_is_no_button_and_no_flow(
+    tmp_path: Path, database_url: str
+) -> None:
+    platform = build_platform(make_settings(tmp_path, database_url, oidc_client_id=CLIENT_ID))
+    try:
+        with TestClient(create_app(platform=platform)) as plain:  # a client id, no issuer
+            assert "Sign in with" not in plain.get("/login").text
+            for path in ("/login/sso", "/login/sso/callback?code=x&state=y"):
+                answer = plain.get(path)
+                assert answer.status_code == 404, path
+                assert "<h1>Single sign-on is not configured</h1>" in answer.text
+    finally:
+        platform.close()
