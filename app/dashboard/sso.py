@@ -11,6 +11,8 @@ through ``oidc_role_map`` to dashboard roles and opens a session of kind ``oidc`
 from __future__ import annotations
 
 import hmac
+import re
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -46,6 +48,7 @@ router = APIRouter(include_in_schema=False)
 
 FLOW_COOKIE = "chargeline_sso"
 FLOW_PATH = "/login/sso"
+ERROR_CODE = re.compile(r"[a-z_]{1,40}")
 MAX_SUBJECT = 195
 """The longest ``issuer#sub`` taken: as ``oidc:<subject>`` it fits the audit log's actor (200).
 A longer one is refused, never cut (two users must not share a subject)."""
@@ -116,8 +119,7 @@ def callback(request: Request, platform: PlatformDep, now: NowDep) -> Response:
     next_url = "/"
     try:
         if query.get("error"):
-            said = (query.get("error_description") or query["error"])[:200]
-            raise SSOError(f"The sign-in provider refused: {said}")
+            raise SSOError(_refusal(query["error"]))
         pending = unseal(request.cookies.get(FLOW_COOKIE), key, now=now)
         next_url = pending.next_url
         _check_state(query.get("state"), pending)
@@ -132,6 +134,13 @@ def callback(request: Request, platform: PlatformDep, now: NowDep) -> Response:
     return _sign_in(request, platform, claims, pending, now)
 
 
+def _refusal(error: str) -> str:
+    """The provider's error code (RFC 6749 4.1.2.1); its free text is not shown, so a crafted
+    link cannot put words of its choosing on the login page."""
+    code = error if ERROR_CODE.fullmatch(error) else "unknown error"
+    return f"The sign-in provider refused the sign-in ({code})."
+
+
 def _check_state(sent: str | None, pending: PendingLogin) -> None:
     if not sent or not hmac.compare_digest(sent.encode(), pending.state.encode()):
         raise SSOError("This sign-in's state does not match: please try again.")
@@ -142,7 +151,7 @@ def _sign_in(
     platform: Platform,
     claims: dict[str, Any],
     pending: PendingLogin,
-    now: NowDep,
+    now: datetime,
 ) -> Response:
     settings = platform.settings
     subject = f"{claims['iss']}#{claims['sub']}"

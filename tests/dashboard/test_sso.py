@@ -225,9 +225,11 @@ def test_a_refusal_by_the_provider_shows_on_the_login_page(
     form = authorize_form(browser)
     answer = browser.post(str(form.url), data={"action": "deny"})
     assert answer.status_code == 401 and "<h1>Log in to Chargeline</h1>" in answer.text
-    assert "The sign-in provider refused" in answer.text
-    hostile = browser.get("/login/sso/callback", params={"error": "x", "error_description": "<b>"})
-    assert "&lt;b&gt;" in hostile.text and "<b>" not in hostile.text
+    assert "The sign-in provider refused the sign-in (access_denied)." in answer.text
+    crafted = {"error": "<b>", "error_description": "Call +1 555 0100 to unlock your account"}
+    hostile = browser.get("/login/sso/callback", params=crafted)
+    assert hostile.status_code == 401 and "refused the sign-in (unknown error)" in hostile.text
+    assert "<b>" not in hostile.text and "555 0100" not in hostile.text
     assert [entry.outcome for entry in logins(platform)] == ["failure", "failure"]
 
 
