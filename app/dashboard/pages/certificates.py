@@ -45,7 +45,10 @@ BADGES = {
     CertificateState.SUPERSEDED: "muted",
 }
 MAX_EXPIRING_DAYS = 3650
-DONE = {"revoked": "The certificate is revoked; the station's connection is being closed."}
+DONE = {
+    "revoked": "The certificate is revoked: it is refused from now on, and a station "
+    "connected with it is disconnected."
+}
 
 
 @dataclass(frozen=True, slots=True)
