@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.dashboard import login, sso
 from app.dashboard.auth import COOKIE, LoginRequired, PageForbidden, session_viewer
-from app.dashboard.pages import overview
+from app.dashboard.pages import audit, certificates, overview
 from app.dashboard.render import ASSET_PATH, ASSETS, render
 from common.clock import utcnow
 
@@ -16,6 +16,8 @@ ROUTERS = (
     login.router,
     sso.router,
     overview.router,
+    certificates.router,
+    audit.router,
 )
 
 
