@@ -177,6 +177,8 @@ def test_hostile_values_in_a_file_are_shown_as_text(line: Platform, client: Test
 
 def test_an_upload_over_the_body_limit_is_refused(line: Platform, client: TestClient) -> None:
     csrf = log_in(line, client, "manufacturing")
+    form = client.get("/factory/import").text
+    assert f'data-max-bytes="{line.settings.max_body_bytes - 2048}"' in form  # checked in JS
     huge = b"serial,family,lot\n" + b"SN-1,x,y\n" * 130_000
     assert upload(client, csrf, huge).status_code == 413
     assert upload(client, csrf, b"", name="").status_code in (400, 422)

@@ -26,6 +26,8 @@ from enrollment.csv_import import CsvImportError, ParsedImport, parse_factory_cs
 router = APIRouter(include_in_schema=False)
 
 MAX_ROWS_SHOWN = 1000
+FORM_OVERHEAD = 2048
+"""Bytes of the body limit the multipart framing and the CSRF field may take."""
 MAX_LOTS_SHOWN = 20
 OUTCOME_BADGES = {
     ImportStatus.CREATED.value: "ok",
@@ -63,7 +65,7 @@ def _form(
         filename=filename,
         lots=lots or [],
         badges=OUTCOME_BADGES,
-        limit_kib=limit // 1024,
+        max_file_bytes=max(0, limit - FORM_OVERHEAD),
         can_act=can_act(viewer),
     )
 
