@@ -53,6 +53,7 @@ HISTORY_PAGE = 25
 SHOWN_DETAIL = ("certificate_serial", "family", "lot", "mac", "reason", "method")
 """Audit detail shown in a device's history: lifecycle facts, never people or secrets."""
 DONE = {"released": "The device was released to market."}
+_SERIAL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
 
 
 def _search(text: str) -> tuple[str, int | None]:
@@ -65,9 +66,6 @@ def _search(text: str) -> tuple[str, int | None]:
     except InvalidMac:
         mac = None
     return prefix, mac
-
-
-_SERIAL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
 
 
 @router.get("/factory/devices", response_class=HTMLResponse)
