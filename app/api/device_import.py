@@ -19,11 +19,12 @@ from starlette.datastructures import UploadFile
 from app import audit
 from app.api.factory import LinePrincipal, secret_keys
 from app.deps import ActorDep, PlatformDep
+from app.platform import Platform
 from app.problems import Problem
 from common.clock import utcnow
 from enrollment import bulk_import
 from enrollment.bulk_import import ImportStatus
-from enrollment.csv_import import parse_factory_csv
+from enrollment.csv_import import ParsedImport, parse_factory_csv
 
 router = APIRouter(prefix="/api/v1", tags=["factory line"])
 
@@ -76,6 +77,15 @@ async def import_devices(
 ) -> ImportResult:
     data = await _file_bytes(request)
     parsed = parse_factory_csv(data, max_bytes=platform.settings.max_body_bytes)
+    result = await run_import(platform, parsed, actor)
+    return ImportResult.model_validate(result, from_attributes=True)
+
+
+async def run_import(
+    platform: Platform, parsed: ParsedImport, actor: audit.Actor
+) -> bulk_import.ImportResult:
+    """Register the rows of a parsed file, row by row, off the event loop (the API's upload
+    and the dashboard's share it)."""
     keys = secret_keys(platform.settings)
 
     def run() -> bulk_import.ImportResult:
@@ -90,4 +100,4 @@ async def import_devices(
                 object_type="lot",
             )
 
-    return ImportResult.model_validate(await run_in_threadpool(run), from_attributes=True)
+    return await run_in_threadpool(run)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from app import audit
 from app.api.factory import KeysDep, LinePrincipal
@@ -24,6 +24,7 @@ from enrollment import repository, service
 from enrollment.csv_import import Registration
 from enrollment.identifiers import check_lot, format_mac, parse_serial
 from enrollment.lifecycle import DeviceState
+from enrollment.lots import device_query
 from enrollment.metadata import MetadataRefused, stored_metadata
 from enrollment.tables import DeviceRow, HardwareFamilyRow
 
@@ -180,15 +181,9 @@ def list_devices(
     state: DeviceState | None = None,
     family: str | None = None,
 ) -> Page[DevicePublic]:
-    query = select(DeviceRow).order_by(col(DeviceRow.serial))
-    if lot is not None:
-        query = query.where(DeviceRow.lot == lot)
-    if state is not None:
-        query = query.where(DeviceRow.state == state.value)
     names = family_names(session)
-    if family is not None:
-        ids = [family_id for family_id, name in names.items() if name == family]
-        query = query.where(col(DeviceRow.family_id).in_(ids))
+    ids = None if family is None else [i for i, name in names.items() if name == family]
+    query = device_query(lot=lot, states=() if state is None else (state,), family_ids=ids)
     rows, total, links = paginate(session, query, page, request)
     return Page(
         items=[DevicePublic.of(row, names[row.family_id]) for row in rows],

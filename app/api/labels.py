@@ -15,11 +15,10 @@ from app.api.bounds import NonNegativeInt32
 from app.api.factory import KeysDep, LinePrincipal
 from app.deps import SessionDep
 from app.problems import Problem, not_found
-from enrollment import repository, service
+from enrollment import label_sheets, repository
 from enrollment.identifiers import parse_serial
-from enrollment.labels import Label, render_png, render_sheet_pdf, render_svg
+from enrollment.labels import render_png, render_sheet_pdf, render_svg
 from enrollment.qr import LabelKind
-from enrollment.service_errors import LabelsUnavailable
 
 router = APIRouter(prefix="/api/v1", tags=["factory line"])
 
@@ -40,14 +39,7 @@ def device_label(
     if kind_name not in _KINDS or extension not in ("png", "svg"):
         raise not_found(f"label {name!r}")
     device = repository.get_device(session, parse_serial(serial))
-    codes = service.label_codes(device, keys=keys)
-    kind = _KINDS[kind_name]
-    label = Label(
-        kind=kind,
-        serial=device.serial,
-        code=codes.device if kind is LabelKind.DEVICE else codes.packaging,
-        mac=device.mac if kind is LabelKind.DEVICE else None,
-    )
+    label = label_sheets.device_label(device, _KINDS[kind_name], keys=keys)
     headers = {"Cache-Control": "no-store"}
     if extension == "png":
         return Response(render_png(label), media_type="image/png", headers=headers)
@@ -68,27 +60,17 @@ def lot_sheet(
     offset: Annotated[NonNegativeInt32, Query()] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_SHEET_DEVICES)] = MAX_SHEET_DEVICES,
 ) -> Response:
-    devices = repository.lot_devices(session, lot)[offset : offset + limit]
-    labels: list[Label] = []
-    skipped = 0
-    for device in devices:
-        try:
-            codes = service.label_codes(device, keys=keys)
-        except LabelsUnavailable:
-            skipped += 1
-            continue
-        labels.append(Label(LabelKind.DEVICE, device.serial, codes.device, device.mac))
-        labels.append(Label(LabelKind.PACKAGING, device.serial, codes.packaging))
-    if not labels:
+    sheet = label_sheets.lot_sheet(session, lot, keys=keys, offset=offset, limit=limit)
+    if not sheet.labels:
         raise Problem(
             409,
             "labels-unavailable",
             f"no device of lot {lot} in this range still has printable labels",
         )
-    pdf = render_sheet_pdf(labels)
+    pdf = render_sheet_pdf(sheet.labels)
     headers = {
         "Cache-Control": "no-store",
         "Content-Disposition": f'inline; filename="lot-labels-{offset}.pdf"',
-        "X-Labels-Skipped": str(skipped),
+        "X-Labels-Skipped": str(sheet.skipped),
     }
     return Response(pdf, media_type="application/pdf", headers=headers)

@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.dashboard import login, sso
 from app.dashboard.auth import COOKIE, LoginRequired, PageForbidden, session_viewer
-from app.dashboard.pages import audit, certificates, overview
+from app.dashboard.pages import audit, certificates, factory, overview
 from app.dashboard.render import ASSET_PATH, ASSETS, render
 from common.clock import utcnow
 
@@ -18,6 +18,7 @@ ROUTERS = (
     overview.router,
     certificates.router,
     audit.router,
+    factory.router,
 )
 
 
