@@ -1,8 +1,8 @@
 """``/``: the overview (manufacturing users land on the factory instead), and its live figures.
 
 The figures are a fragment (``/overview/figures``) that htmx fetches again on every station
-event, at most once a second, and every 30 seconds as a safety net for changes no event says
-(a station dropping off).
+event (at once, at most once a second while they keep coming, and after the last: ``fleet.js``),
+and every 30 seconds as a safety net for changes no event says (a station dropping off).
 """
 
 from __future__ import annotations
