@@ -61,10 +61,19 @@ async def test_an_admin_starts_and_stops_a_remote_session_on_a_live_station(
         await expect(page.locator("#live-state")).to_have_attribute("data-state", "live")
         row = page.locator('tr[data-station="CP-B1"]')
         await expect(row).to_contain_text("offline")
+        overview = await page.context.new_page()  # a second tab on the overview
+        overview.on("pageerror", lambda error: tab.errors.append(str(error)))
+        await overview.goto(f"{running.api_url}/")
+        await expect(overview.locator("#live-state")).to_have_attribute("data-state", "live")
+        online = overview.locator('[data-figure="online"] .value')
+        await expect(online).to_have_text("0")
 
         async with booted(running, "CP-B1") as raw:
             await expect(row).to_contain_text("online")  # no reload: the boot event refreshed it
             await expect(row).to_contain_text("W1")
+            await expect(online).to_have_text("1")
+            await expect(overview.locator('[data-figure="offline"] .value')).to_have_text("0")
+            await overview.close()
             await row.get_by_role("link", name="CP-B1").click()
             await expect(page.get_by_role("heading", level=1)).to_have_text("Station CP-B1")
 
