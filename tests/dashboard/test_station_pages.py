@@ -209,9 +209,7 @@ def test_start_sends_the_command_and_shows_the_answer(
     assert '"StartCharging"' in entry.detail
 
 
-def test_an_htmx_post_gets_only_the_commands_section(
-    platform: Platform, client: TestClient
-) -> None:
+def test_an_htmx_post_gets_only_the_answer_box(platform: Platform, client: TestClient) -> None:
     seed(platform)
     bus = FakeBus(result=CommandResult("Rejected", {"status": "Rejected"}))
     platform.commands = bus
@@ -222,9 +220,17 @@ def test_an_htmx_post_gets_only_the_commands_section(
         headers={"HX-Request": "true", "X-CSRF-Token": csrf},
     )
     assert answer.status_code == 200
-    assert answer.text.lstrip().startswith('<section id="commands"')
+    assert answer.text.lstrip().startswith('<div class="answer')
     assert 'data-status="Rejected"' in answer.text
     assert bus.sent == [("CP-1", StopCharging("42"))]
+    refused = client.post(
+        "/stations/CP-1/commands/unlock",
+        data={"unlock-evse_id": "<script>"},
+        headers={"HX-Request": "true", "X-CSRF-Token": csrf},
+    )
+    assert refused.status_code == 200 and 'data-status="Not sent"' in refused.text
+    assert "evse id: Input should be a valid integer" in refused.text
+    assert "<script>" not in refused.text
 
 
 def test_configuration_read_shows_the_values(platform: Platform, client: TestClient) -> None:

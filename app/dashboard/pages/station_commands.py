@@ -88,6 +88,8 @@ class Answer:
     payload: str = ""
     values: Mapping[str, str | None] = field(default_factory=dict)
     remote_start_id: int | None = None
+    problems: tuple[str, ...] = ()
+    """What is wrong with the form's fields (the form was not sent)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,16 @@ class Parsed:
     body: BaseModel | None
     values: dict[str, str]
     errors: dict[str, str]
+
+    def refusal(self) -> Answer:
+        """The answer to a form with errors: nothing was sent, each field's problem named."""
+        problems = tuple(
+            f"{name.removeprefix(self.form.name + '-').replace('_', ' ')}: {message}"
+            for name, message in self.errors.items()
+        )
+        return Answer(
+            self.form.title, False, "Not sent", "Correct the fields marked.", problems=problems
+        )
 
 
 def parse(form: CommandForm, data: Mapping[str, Any]) -> Parsed:

@@ -2,7 +2,7 @@
 
 The list and the station's connectors and sessions refresh themselves on station events
 (htmx fragments). Command forms post to ``/stations/{id}/commands/{name}``; the page comes back
-with the station's answer (htmx swaps only the commands section).
+with the station's answer (htmx swaps only the answer box).
 """
 
 from __future__ import annotations
@@ -96,9 +96,9 @@ def _page(
     fragment = bool(request.headers.get("hx-request"))
     return render(
         request,
-        "stations/commands.html" if fragment else "stations/detail.html",
+        "stations/answer.html" if fragment else "stations/detail.html",
         viewer,
-        # htmx does not swap error answers: the section comes back as a 200 with the message.
+        # htmx does not swap error answers: the answer box comes back as a 200 with the message.
         status=200 if fragment else status,
         title=f"Station {view.station.id}",
         answer=answer,
@@ -175,13 +175,12 @@ async def command(
         )
     parsed = parse(form, await request.form())
     if parsed.body is None:
-        answer = Answer(form.title, False, "Not sent", "Correct the fields marked below.")
         return _page(
             request,
             viewer,
             view,
             status=422,
-            answer=answer,
+            answer=parsed.refusal(),
             values=parsed.values,
             errors=parsed.errors,
         )
