@@ -1,5 +1,6 @@
 """In Chromium: an admin watches a station come online, then starts and stops a remote session
-from the station's page, with the station's answers and the session shown live."""
+from the station's page, with the station's answers and the session shown live, and sees the
+station go offline when it hangs up."""
 
 from __future__ import annotations
 
@@ -110,3 +111,6 @@ async def test_an_admin_starts_and_stops_a_remote_session_on_a_live_station(
             await raw.call("StopTransaction", stop)
             await expect(session_row).to_contain_text("ended")
             await expect(session_row).to_contain_text("2.500")  # kWh
+            await expect(page.locator("#station-connectors")).to_contain_text("online")
+        # the station hung up: its page says so without a reload (the socket's presence news)
+        await expect(page.locator("#station-connectors")).to_contain_text("offline")
