@@ -93,13 +93,11 @@ def _page(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    fragment = bool(request.headers.get("hx-request"))
     return render(
         request,
-        "stations/answer.html" if fragment else "stations/detail.html",
+        "stations/detail.html",
         viewer,
-        # htmx does not swap error answers: the answer box comes back as a 200 with the message.
-        status=200 if fragment else status,
+        status=status,
         title=f"Station {view.station.id}",
         answer=answer,
         values=values or {},
@@ -160,8 +158,7 @@ async def command(
     platform: PlatformDep,
     session: SessionDep,
 ) -> Response:
-    view = await run_in_threadpool(station_view, session, station_id)
-    if view is None:
+    if await run_in_threadpool(session.get, Station, station_id) is None:
         return _not_found(request, viewer, station_id)
     form = FORMS.get(name)
     if form is None:
@@ -175,17 +172,23 @@ async def command(
         )
     parsed = parse(form, await request.form())
     if parsed.body is None:
-        return _page(
-            request,
-            viewer,
-            view,
-            status=422,
-            answer=parsed.refusal(),
-            values=parsed.values,
-            errors=parsed.errors,
-        )
-    actor = audit.Actor(viewer.actor_name, client_address(request))
-    answer = await run(platform, session, actor, station_id, form, parsed.body)
-    fresh = await run_in_threadpool(_view, session, station_id) or view
-    status = 200 if answer.ok or answer.payload else 409
-    return _page(request, viewer, fresh, status=status, answer=answer, values=parsed.values)
+        answer, status = parsed.refusal(), 422
+    else:
+        actor = audit.Actor(viewer.actor_name, client_address(request))
+        answer = await run(platform, session, actor, station_id, form, parsed.body)
+        status = 200 if answer.ok or answer.payload else 409
+    if request.headers.get("hx-request"):
+        # htmx swaps only the answer box, and does not swap error statuses: always a 200.
+        return render(request, "stations/answer.html", viewer, answer=answer)
+    view = await run_in_threadpool(_view, session, station_id)
+    if view is None:
+        return _not_found(request, viewer, station_id)
+    return _page(
+        request,
+        viewer,
+        view,
+        status=status,
+        answer=answer,
+        values=parsed.values,
+        errors=parsed.errors,
+    )
