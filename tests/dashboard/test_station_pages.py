@@ -18,6 +18,7 @@ from charging.commands import (
 )
 from charging.tables import Transaction
 from common.clock import utcnow
+from firmware.rollout_tables import RolloutRow, RolloutTargetRow
 from tests.dashboard.fleet import (
     FakeBus,
     add_family,
@@ -52,6 +53,18 @@ def seed(platform: Platform) -> None:
         firmware_report("CP-1", "fault", "Faulted", now - timedelta(minutes=1)),
     )
     running_session(platform, "CP-1", "42", now - timedelta(minutes=10))
+    add_rows(platform, RolloutRow(id=7, name="spring", family_id=wall, policy="{}"))
+    add_rows(
+        platform,
+        RolloutTargetRow(
+            rollout_id=7,
+            station_id="CP-1",
+            wave=0,
+            state="succeeded",
+            old_version="0.9.0",
+            new_version="1.0.0",
+        ),
+    )
 
 
 def ids_listed(html: str) -> list[str]:
@@ -122,6 +135,7 @@ def test_a_station_page_shows_everything_about_it(platform: Platform, client: Te
     assert f'href="/sessions/{running.id}"' in html
     assert 'href="/certificates/0BEEF1"' in html and "0BEEF0" not in html
     assert "Installed" in html and "booted" in html and "Faulted</td>" not in html
+    assert 'href="/firmware/rollouts/7"' in html and "<td>0.9.0</td>" in html
     # the stop form is filled in with the running session
     assert 'name="stop-transaction_ref" type="text" value="42"' in html
     for name in ("start", "stop", "reset", "unlock", "availability", "configure", "trigger"):
