@@ -63,13 +63,6 @@ def message(event: Event, decision: Decision | None) -> dict[str, Any]:
     }
 
 
-def connection_message(what: str, station_id: str) -> dict[str, Any]:
-    """``StationConnected`` / ``StationDisconnected``: the station's connection opened or
-    closed on this edge (after the core recorded it, so a page re-read shows it)."""
-    kind = "StationConnected" if what == "connected" else "StationDisconnected"
-    return {"type": kind, "station_id": station_id, "event": {}, "decision": None}
-
-
 class Subscription:
     """One listener: a queue on its own loop, and whether its station set must be reloaded."""
 
@@ -100,8 +93,11 @@ class EventHub:
     def unsubscribe(self, subscription: Subscription) -> None:
         self.subscriptions.discard(subscription)
 
-    def publish(self, item: dict[str, Any]) -> None:
+    def publish(self, item: dict[str, Any], *, fleet_only: bool = False) -> None:
+        """Hand ``item`` to every subscriber (``fleet_only``: to those hearing every station)."""
         for subscription in list(self.subscriptions):
+            if fleet_only and subscription.user_id is not None:
+                continue
             try:
                 subscription.loop.call_soon_threadsafe(subscription.offer, item)
             except RuntimeError:  # its loop is closed
@@ -116,6 +112,18 @@ class EventHub:
         for subscription in list(self.subscriptions):
             if subscription.user_id == user_id:
                 subscription.stale = True
+
+
+def presence(what: str, station_id: str) -> dict[str, Any]:
+    """A connection message: ``StationConnected`` or ``StationDisconnected`` (no OCPP event
+    says a station dropped off, and a reconnecting station need not boot again)."""
+    kind = "StationConnected" if what == "connected" else "StationDisconnected"
+    return {
+        "type": kind,
+        "station_id": station_id,
+        "event": {"station_id": station_id},
+        "decision": None,
+    }
 
 
 def encode(item: dict[str, Any]) -> str:
@@ -135,7 +143,7 @@ def attach(platform: Platform, sink: PlatformSink) -> None:
     async def listener(what: str, station_id: str, _admission: Admission | None) -> None:
         if what == "connected":
             platform.station_sync.on_connected(station_id)
-        if hub.subscriptions:
-            hub.publish(connection_message(what, station_id))
+        if hub.subscriptions:  # admins and support see stations come and go (the dashboard)
+            hub.publish(presence(what, station_id), fleet_only=True)
 
     sink.listeners.append(listener)

@@ -264,43 +264,46 @@ async def start(
     return await start_charging(platform, session, actor, station_id, token, body.evse_id)
 
 
-_command_route(
-    "stop",
-    "Stop charging (RemoteStop / RequestStopTransaction)",
-    StopBody,
-    lambda b: StopCharging(b.transaction_ref),
-)
-_command_route("reset", "Reset the station", ResetBody, lambda b: Reset(b.mode))
-_command_route(
-    "unlock", "Unlock a connector", UnlockBody, lambda b: UnlockConnector(b.evse_id, b.connector_id)
-)
-_command_route(
-    "availability",
-    "Change availability (operative / inoperative)",
-    AvailabilityBody,
-    lambda b: ChangeAvailability(b.operative, b.evse_id),
-)
-_command_route(
-    "get-configuration",
-    "Read configuration (GetConfiguration / GetVariables)",
-    GetConfigurationBody,
-    lambda b: GetConfiguration(tuple(b.keys)),
-)
-_command_route(
-    "configure",
-    "Change configuration (ChangeConfiguration / SetVariables)",
-    ConfigureBody,
-    lambda b: Configure(b.key, b.value),
-)
-_command_route(
-    "trigger",
-    "Ask the station to send a message (or a CSR: SignChargingStationCertificate, ...)",
-    TriggerBody,
-    trigger_command,
-)
-_command_route(
-    "data-transfer",
-    "Vendor-specific DataTransfer",
-    DataTransferBody,
-    lambda b: DataTransfer(b.vendor_id, b.message_id, b.data),
-)
+COMMANDS: dict[str, tuple[str, type[_Body], Callable[[Any], Command]]] = {
+    "stop": (
+        "Stop charging (RemoteStop / RequestStopTransaction)",
+        StopBody,
+        lambda b: StopCharging(b.transaction_ref),
+    ),
+    "reset": ("Reset the station", ResetBody, lambda b: Reset(b.mode)),
+    "unlock": (
+        "Unlock a connector",
+        UnlockBody,
+        lambda b: UnlockConnector(b.evse_id, b.connector_id),
+    ),
+    "availability": (
+        "Change availability (operative / inoperative)",
+        AvailabilityBody,
+        lambda b: ChangeAvailability(b.operative, b.evse_id),
+    ),
+    "get-configuration": (
+        "Read configuration (GetConfiguration / GetVariables)",
+        GetConfigurationBody,
+        lambda b: GetConfiguration(tuple(b.keys)),
+    ),
+    "configure": (
+        "Change configuration (ChangeConfiguration / SetVariables)",
+        ConfigureBody,
+        lambda b: Configure(b.key, b.value),
+    ),
+    "trigger": (
+        "Ask the station to send a message (or a CSR: SignChargingStationCertificate, ...)",
+        TriggerBody,
+        trigger_command,
+    ),
+    "data-transfer": (
+        "Vendor-specific DataTransfer",
+        DataTransferBody,
+        lambda b: DataTransfer(b.vendor_id, b.message_id, b.data),
+    ),
+}
+"""Every command but start: its path, summary, body and how the body becomes the command
+(the dashboard's forms parse into the same bodies)."""
+
+for _path, (_summary, _body_type, _to_command) in COMMANDS.items():
+    _command_route(_path, _summary, _body_type, _to_command)

@@ -9,7 +9,8 @@ anything is sent; an open socket is closed with 1008 when its token expires or i
 disabled. Admins and support hear every station; other users hear only the stations they hold a
 membership on, re-read every few seconds and at once after a membership change in this process,
 so a removed guest stops hearing the station. Messages are JSON: ``{"type", "station_id",
-"event", "decision"}``.
+"event", "decision"}``; admins and support also hear ``StationConnected`` and
+``StationDisconnected`` (``event`` holds only the ``station_id``, ``decision`` is null).
 """
 
 from __future__ import annotations

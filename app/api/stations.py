@@ -16,10 +16,11 @@ from app.api.pagination import Page, PageQuery, paginate
 from app.deps import ActorDep, AdminPrincipal, NowDep, PlatformDep, SessionDep
 from app.edge import handshake_throttle
 from app.problems import not_found
+from app.station_view import connectors_of
 from charging import registry
 from charging.passwords import MAX_LENGTH, MIN_LENGTH, StationPasswords
 from charging.security_events import SecurityEventFilter, security_event_query
-from charging.tables import Connector, Station
+from charging.tables import Station
 from common.clock import as_utc
 
 router = APIRouter(prefix="/api/v1", tags=["stations"])
@@ -272,11 +273,7 @@ def list_security_events(
 
 
 def _detail(session: SessionDep, station: Station) -> StationDetail:
-    connectors = session.exec(
-        select(Connector)
-        .where(Connector.station_id == station.id)
-        .order_by(col(Connector.evse_id), col(Connector.connector_id))
-    ).all()
+    connectors = connectors_of(session, station.id)
     public = StationPublic.of(station)
     return StationDetail(
         **public.model_dump(),

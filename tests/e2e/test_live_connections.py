@@ -31,7 +31,7 @@ async def test_subscribers_hear_a_station_connect_and_disconnect(running: Runnin
     assert opened == {
         "type": "StationConnected",
         "station_id": "CP-LIVE",
-        "event": {},
+        "event": {"station_id": "CP-LIVE"},
         "decision": None,
     }
     assert closed["type"] == "StationDisconnected" and closed["station_id"] == "CP-LIVE"
