@@ -4,40 +4,12 @@ station go offline when it hangs up."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-
 from playwright.async_api import Browser, expect
-from websockets.asyncio.client import connect
-from websockets.typing import Subprotocol
 
 from tests.dashboard.browser import opened
-from tests.e2e.conftest import RunningPlatform, basic
-from tests.e2e.http import OPEN_TIMEOUT
-from tests.e2e.stations import RawStation
+from tests.e2e.conftest import RunningPlatform
+from tests.e2e.stations import station
 from tests.factories import PASSWORD, make_user
-
-
-@contextlib.asynccontextmanager
-async def booted(running: RunningPlatform, station_id: str) -> AsyncIterator[RawStation]:
-    """A raw OCPP 1.6 station that connected and booted; it answers Accepted to every call."""
-    async with connect(
-        f"{running.ocpp_url}/{station_id}",
-        subprotocols=[Subprotocol("ocpp1.6")],
-        additional_headers=basic(station_id),
-        open_timeout=OPEN_TIMEOUT,
-    ) as ws:
-        raw = RawStation(ws)
-        reader = asyncio.create_task(raw.run())
-        boot = {"chargePointVendor": "ACME", "chargePointModel": "W1", "firmwareVersion": "2.0"}
-        assert (await raw.call("BootNotification", boot))["status"] == "Accepted"
-        try:
-            yield raw
-        finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
 
 
 def energy(at: str, wh: int) -> dict[str, object]:
@@ -69,7 +41,7 @@ async def test_an_admin_starts_and_stops_a_remote_session_on_a_live_station(
         online = overview.locator('[data-figure="online"] .value')
         await expect(online).to_have_text("0")
 
-        async with booted(running, "CP-B1") as raw:
+        async with station(running, "CP-B1", synced=False, firmware="2.0") as raw:
             await expect(row).to_contain_text("online")  # no reload: the boot event refreshed it
             await expect(row).to_contain_text("W1")
             await expect(online).to_have_text("1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 from collections.abc import AsyncIterator
@@ -87,9 +88,17 @@ class RawStation201(RawStation):
 
 @asynccontextmanager
 async def station(
-    running: RunningPlatform, serial: str, version: str = "ocpp1.6"
+    running: RunningPlatform,
+    serial: str,
+    version: str = "ocpp1.6",
+    *,
+    synced: bool = True,
+    firmware: str | None = None,
 ) -> AsyncIterator[RawStation]:
-    """A booted station whose calls from the platform are answered in the background."""
+    """A booted station whose calls from the platform are answered in the background.
+
+    ``synced``: wait for the platform's local-list sync, which only stations with an owner get.
+    """
     async with connect(
         f"{running.ocpp_url}/{serial}",
         subprotocols=[Subprotocol(version)],
@@ -101,14 +110,21 @@ async def station(
         boot: dict[str, Any]
         if version == "ocpp1.6":
             boot = {"chargePointVendor": "ACME", "chargePointModel": "W1"}
+            if firmware:
+                boot["firmwareVersion"] = firmware
         else:
             boot = {"chargingStation": {"vendorName": "ACME", "model": "W1"}, "reason": "PowerUp"}
+            if firmware:
+                boot["chargingStation"]["firmwareVersion"] = firmware
         assert (await raw.call("BootNotification", boot))["status"] == "Accepted"
-        await eventually(lambda: bool(raw.calls("GetLocalListVersion")))
+        if synced:
+            await eventually(lambda: bool(raw.calls("GetLocalListVersion")))
         try:
             yield raw
         finally:
             reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
 
 
 def csr_for(station_id: str, key: ec.EllipticCurvePrivateKey) -> str:
