@@ -156,6 +156,24 @@ def test_the_rollout_form_names_the_fields_at_fault_and_escapes_what_it_shows(
         assert session.exec(select(RolloutRow)).first() is None
 
 
+def test_a_preview_shows_the_planned_waves_and_creates_nothing(
+    platform: Platform, client: TestClient
+) -> None:
+    image_id = fleet(platform)
+    csrf = log_in(platform, client, "admin")
+    answer = client.post(
+        "/firmware/rollouts/new",
+        data={"csrf_token": csrf, "intent": "preview", **rollout_form(image_id)},
+    )
+    assert answer.status_code == 200
+    assert "3 station(s) of wb would get 2.0.0" in answer.text
+    rows = re.findall(r'<tr><td class="num">(\d)</td><td class="num">(\d)</td>', answer.text)
+    assert rows == [("1", "1"), ("2", "2")]
+    assert 'value="to 2.0.0"' in answer.text  # the form keeps what was typed
+    with Session(platform.engine) as session:
+        assert session.exec(select(RolloutRow)).first() is None
+
+
 def test_a_downgrade_needs_the_box_ticked(platform: Platform, client: TestClient) -> None:
     image_id = fleet(platform, version="3.0.0")
     csrf = log_in(platform, client, "admin")

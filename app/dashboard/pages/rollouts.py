@@ -32,7 +32,7 @@ from firmware.rollout.states import (
     TargetState,
 )
 from firmware.rollout_tables import RolloutRow
-from firmware.service import progress
+from firmware.service import admin, progress
 from firmware.service.errors import RolloutNotFound, RolloutRefused, TargetsOverlap
 from firmware.tables import FirmwareImageRow
 
@@ -137,6 +137,7 @@ def _form_page(
     *,
     status: int = 200,
     error: str = "",
+    preview: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     options, _ = _image_choices(session)
     return render(
@@ -151,6 +152,7 @@ def _form_page(
         errors=form.errors,
         error=error,
         images=options,
+        preview=preview,
     )
 
 
@@ -167,11 +169,16 @@ async def create_rollout(
     request: Request, viewer: AdminAction, session: SessionDep, now: NowDep
 ) -> Response:
     _, families = _image_choices(session)
-    form = read_form(await request.form(), families)
+    posted = await request.form()
+    form = read_form(posted, families)
     if form.errors:
         return _form_page(request, viewer, session, form, status=422)
     actor = _actor(request, viewer)
     try:
+        if posted.get("intent") == "preview":
+            plan = admin.plan_rollout(session, image_id=form.image_id, policy=form.policy)
+            preview = admin.plan_to_preview(plan)
+            return _form_page(request, viewer, session, form, preview=preview)
         row = rollout_admin.create(
             session,
             actor,
