@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from app import audit
 from app.dashboard.auth import AdminAction, ReadView
-from app.dashboard.pages import rollouts
+from app.dashboard.pages import firmware_upload, rollouts
 from app.dashboard.pages.lookups import not_found, number
 from app.dashboard.paging import page_of, window
 from app.dashboard.render import render
@@ -25,9 +25,13 @@ from firmware.tables import FirmwareImageRow
 
 router = APIRouter(include_in_schema=False)
 router.include_router(rollouts.router)  # /firmware/rollouts...
+router.include_router(firmware_upload.router)  # /firmware/images/new, before /{image_id}
 
 MAX_FAMILIES = 100
-DONE = {"promoted": "The image is on the channel now."}
+DONE = {
+    "promoted": "The image is on the channel now.",
+    "uploaded": "The image is verified and stored.",
+}
 
 
 @router.get("/firmware", response_class=HTMLResponse)
