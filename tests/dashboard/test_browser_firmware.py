@@ -12,6 +12,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from app.roles import running_worker
+from common.clock import utcnow
 from tests.dashboard.browser import opened
 from tests.e2e.conftest import RunningPlatform, started_platform
 from tests.e2e.firmware_fleet import (
@@ -77,3 +78,34 @@ async def test_an_admin_starts_a_rollout_pauses_it_and_watches_it_complete(
             assert await page.evaluate("window.notReloaded === true")
             await expect(page.get_by_role("button", name="Pause")).to_have_count(0)
     assert all(s.version == "2.0.0" for s in stations)
+
+
+async def test_an_admin_uploads_an_image_verifies_it_and_puts_it_on_a_channel(
+    running: RunningPlatform, browser: Browser, tmp_path: Path
+) -> None:
+    platform = running.platform
+    platform.ca.initialize(now=utcnow())
+    add_family(platform, "wb")
+    make_user(platform, "admin@example.com", "admin")
+    image = tmp_path / "fw-3.0.0.bin"
+    image.write_bytes(bytes(range(256)) * 4096)
+    async with opened(browser, running.api_url) as tab:
+        page = tab.page
+        await tab.log_in("admin@example.com", PASSWORD)
+        await tab.goto("/firmware")
+        await page.get_by_role("link", name="Upload an image").click()
+        await page.get_by_label("Family").select_option("wb")
+        await page.get_by_label("Version").fill("3.0.0")
+        await page.get_by_label("Image file").set_input_files(image)
+        await page.get_by_role("button", name="Upload and verify").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Firmware 3.0.0 (wb)")
+        await expect(page.get_by_text("The image is verified and stored.")).to_be_visible()
+        await expect(page.get_by_text("1048576 bytes")).to_be_visible()
+        await page.get_by_role("button", name="Verify again now").click()
+        await expect(page.locator("#verification")).to_contain_text("the signature is valid")
+        await page.get_by_label("Channel", exact=True).select_option("beta")
+        await page.get_by_role("button", name="Put on the channel").click()
+        await expect(page.get_by_text("The image is on the channel now.")).to_be_visible()
+        await tab.goto("/firmware")
+        beta = page.get_by_role("row").filter(has_text="beta")
+        await expect(beta.get_by_role("link", name="3.0.0")).to_be_visible()
