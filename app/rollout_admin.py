@@ -1,5 +1,5 @@
-"""An admin's rollout acts with their audit entries, for the REST API and the dashboard alike:
-the rollout service does the work, the entry goes into the same transaction."""
+"""An admin's rollout acts (create, move, roll back) with their audit entries, for the REST API
+and the dashboard alike: the rollout service does the work, the entry joins its transaction."""
 
 from __future__ import annotations
 
@@ -58,4 +58,19 @@ def move(
     if image_id is not None:
         detail["image_id"] = image_id
     record(session, actor, action, row, **detail)
+    return row
+
+
+def rollback(
+    session: Session,
+    actor: audit.Actor,
+    rollout_id: int,
+    *,
+    now: datetime,
+    policy: object | None = None,
+) -> RolloutRow:
+    """The rollback rollout of ``rollout_id`` (see ``admin.rollback_rollout``), audited."""
+    row = admin.rollback_rollout(session, rollout_id, created_by=actor.name, now=now, policy=policy)
+    session.flush()
+    record(session, actor, "rollback", row, rollback_of=rollout_id, targets=row.target_count)
     return row

@@ -269,15 +269,9 @@ def rollback_rollout(
     now: NowDep,
     body: RollbackRequest | None = None,
 ) -> RolloutPublic:
-    row = admin.rollback_rollout(
-        session,
-        rollout_id,
-        created_by=actor.name,
-        now=now,
-        policy=None if body is None else body.policy,
+    row = rollout_admin.rollback(
+        session, actor, rollout_id, now=now, policy=None if body is None else body.policy
     )
-    session.flush()
-    _audit(session, actor, "rollback", row, rollback_of=rollout_id, targets=row.target_count)
     return _public(session, row)
 
 

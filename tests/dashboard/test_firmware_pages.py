@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from app.audit import AuditEntry
 from app.platform import Platform
-from firmware.rollout_tables import RolloutRow
+from firmware.rollout_tables import RolloutRow, RolloutTargetRow
 from tests.dashboard.pages import log_in, post_login
 from tests.e2e.firmware_fleet import add_family, add_field_stations, add_image
 from tests.factories import make_user
@@ -228,6 +228,36 @@ def test_an_invalid_transition_is_shown_as_a_message(
     assert 'data-state="draft"' in refused.text
     unknown = client.post(f"/firmware/rollouts/{rollout_id}/explode", data={"csrf_token": csrf})
     assert unknown.status_code == 404
+
+
+def test_a_rollout_is_rolled_back_to_the_version_its_stations_ran(
+    platform: Platform, client: TestClient
+) -> None:
+    image_id = fleet(platform)
+    csrf = log_in(platform, client, "admin")
+    rollout_id = create(client, csrf, image_id, start="on")
+    client.post(f"/firmware/rollouts/{rollout_id}/abort", data={"csrf_token": csrf})
+    refused = client.post(f"/firmware/rollouts/{rollout_id}/rollback", data={"csrf_token": csrf})
+    assert refused.status_code == 409
+    assert f"no station of rollout {rollout_id} took its image" in refused.text
+    add_image(platform, 1, "1.0.0")
+    with Session(platform.engine) as session:
+        target = session.exec(
+            select(RolloutTargetRow).where(col(RolloutTargetRow.station_id) == "A-1")
+        ).one()
+        target.state = "succeeded"
+        session.add(target)
+        session.commit()
+    answer = client.post(
+        f"/firmware/rollouts/{rollout_id}/rollback",
+        data={"csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    back = client.get(answer.headers["location"])
+    assert "Rollout rollback of to 2.0.0" in back.text and 'data-state="draft"' in back.text
+    assert "A-1" in back.text and "A-2" not in back.text
+    assert len(audited(platform, "rollout.rollback")) == 1
 
 
 def test_lists_and_filters_take_hostile_queries(platform: Platform, client: TestClient) -> None:

@@ -41,7 +41,8 @@ router = APIRouter(include_in_schema=False)
 ACTIONS = {
     "draft": ("start", "cancel"),
     "running": ("pause", "abort", "cancel"),
-    "paused": ("resume", "abort", "cancel"),
+    "paused": ("resume", "abort", "cancel", "rollback"),
+    **{state.value: ("rollback",) for state in FINAL_ROLLOUT_STATES},
 }
 ALL_ACTIONS = frozenset(a for actions in ACTIONS.values() for a in actions)
 DONE = {
@@ -52,6 +53,7 @@ DONE = {
     "resume": "The rollout resumed.",
     "abort": "The rollout is aborted.",
     "cancel": "The rollout is cancelled.",
+    "rollback": "This rollout takes the stations back to the version they ran before: start it.",
 }
 IMAGE_CHOICES = 200
 TARGET_PAGE = 50
@@ -67,29 +69,17 @@ def _actor(request: Request, viewer: Viewer) -> audit.Actor:
 
 
 def _names(session: Session, rows: list[RolloutRow]) -> tuple[dict[int, str], dict[int, str]]:
-    """Image versions and family names of a page of rollouts (two queries)."""
+    """Image versions and family names of a page of rollouts (two queries at most)."""
+    versions: dict[int, str] = {}
+    families: dict[int, str] = {}
     image_ids = {r.image_id for r in rows if r.image_id is not None}
+    if image_ids:
+        query = select(FirmwareImageRow).where(col(FirmwareImageRow.id).in_(image_ids))
+        versions = {image.id or 0: image.version for image in session.exec(query)}
     family_ids = {r.family_id for r in rows}
-    versions = (
-        {
-            i.id or 0: i.version
-            for i in session.exec(
-                select(FirmwareImageRow).where(col(FirmwareImageRow.id).in_(image_ids))
-            )
-        }
-        if image_ids
-        else {}
-    )
-    families = (
-        {
-            f.id or 0: f.name
-            for f in session.exec(
-                select(HardwareFamilyRow).where(col(HardwareFamilyRow.id).in_(family_ids))
-            )
-        }
-        if family_ids
-        else {}
-    )
+    if family_ids:
+        query_f = select(HardwareFamilyRow).where(col(HardwareFamilyRow.id).in_(family_ids))
+        families = {family.id or 0: family.name for family in session.exec(query_f)}
     return versions, families
 
 
@@ -312,11 +302,16 @@ def move_rollout(
     row = _find(session, rollout_id)
     if row is None or row.id is None or action not in ALL_ACTIONS:
         return not_found(request, viewer, "rollout or action of that name")
+    target: int | None = row.id
     try:
-        rollout_admin.move(session, _actor(request, viewer), row.id, action, now=now)
-    except (InvalidTransition, RolloutRefused, RolloutNotFound) as exc:
+        if action == "rollback":
+            target = rollout_admin.rollback(session, _actor(request, viewer), row.id, now=now).id
+        else:
+            rollout_admin.move(session, _actor(request, viewer), row.id, action, now=now)
+    except (InvalidTransition, RolloutRefused, RolloutNotFound, TargetsOverlap) as exc:
         session.rollback()
         fresh = session.get(RolloutRow, row.id)
         assert fresh is not None
-        return _rollout_page(request, viewer, session, fresh, status=409, error=str(exc))
-    return RedirectResponse(f"/firmware/rollouts/{row.id}?done={action}", status_code=303)
+        message = exc.message if isinstance(exc, RolloutRefused) else str(exc)
+        return _rollout_page(request, viewer, session, fresh, status=409, error=message)
+    return RedirectResponse(f"/firmware/rollouts/{target}?done={action}", status_code=303)
