@@ -64,7 +64,7 @@ async def test_an_admin_starts_a_rollout_pauses_it_and_watches_it_complete(
             state = page.locator(".rollout-state .badge")
             await expect(state).to_have_text("running")
             await page.get_by_role("button", name="Pause").click()
-            await expect(page.get_by_role("status").filter(has_text="paused")).to_be_visible()
+            await expect(page.get_by_text("The rollout is paused.")).to_be_visible()
             await expect(state).to_have_text("paused")
             await page.get_by_role("button", name="Resume").click()
             await expect(state).to_have_text("running")
@@ -72,7 +72,12 @@ async def test_an_admin_starts_a_rollout_pauses_it_and_watches_it_complete(
             await page.evaluate("window.notReloaded = true")
             hold.set()
             await expect(state).to_have_text("succeeded", timeout=30_000)
-            await expect(page.get_by_text("3 of 3 station(s) finished")).to_be_visible()
+            await expect(
+                page.get_by_role("status").filter(has_text="Rollout succeeded")
+            ).to_have_text("Rollout succeeded: 3 of 3 station(s) finished, 3 succeeded, 0 failed.")
+            await expect(
+                page.get_by_text("3 of 3 station(s) finished (3 succeeded")
+            ).to_be_visible()
             await expect(page.locator('[data-station-state="succeeded"]')).to_have_count(3)
             await expect(page.locator("#rollout-bar")).to_have_attribute("value", "3")
             assert await page.evaluate("window.notReloaded === true")

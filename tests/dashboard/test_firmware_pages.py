@@ -213,6 +213,11 @@ def test_an_admin_starts_pauses_resumes_and_aborts_a_rollout(
     fragment = client.get(f"/firmware/rollouts/{rollout_id}/progress")
     assert fragment.status_code == 200 and "<html" not in fragment.text
     assert 'id="rollout-progress"' in fragment.text and "every 5s" not in fragment.text
+    assert '<p id="rollout-summary" hx-swap-oob="innerHTML">' in fragment.text
+    assert (
+        "Rollout aborted: 2 of 2 station(s) finished, 0 succeeded, 0 failed, 2 cancelled."
+        in fragment.text
+    )
     assert "Resume" not in fragment.text and "Pause" not in fragment.text
 
 

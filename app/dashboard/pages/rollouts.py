@@ -226,6 +226,8 @@ def _progress(request: Request, session: Session, row: RolloutRow) -> dict[str, 
         "finished": finished,
         "succeeded": counts.totals.get(TargetState.SUCCEEDED, 0),
         "failed": counts.totals.get(TargetState.FAILED, 0),
+        "cancelled": counts.totals.get(TargetState.CANCELLED, 0),
+        "skipped": counts.totals.get(TargetState.SKIPPED, 0),
         "percent": round(100 * finished / total) if total else 0,
         "targets": replace(
             page_of(request, targets, win, total=None), path=f"/firmware/rollouts/{row.id}"
@@ -287,7 +289,9 @@ def rollout_progress(
     row = _find(session, rollout_id)
     if row is None:
         return not_found(request, viewer, "rollout with that id")
-    return render(request, "firmware/_progress.html", viewer, **_progress(request, session, row))
+    return render(
+        request, "firmware/_progress_fragment.html", viewer, **_progress(request, session, row)
+    )
 
 
 @router.post("/firmware/rollouts/{rollout_id}/{action}", response_class=HTMLResponse)
