@@ -35,6 +35,7 @@ from app.api import (
     transactions,
     users,
 )
+from app.dashboard.pages import firmware_upload
 from app.middleware import RequestGuard
 from app.platform import Platform, build_platform
 from app.request_log import RequestLog
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.add_middleware(
         RequestGuard,
         max_body_bytes=platform.settings.max_body_bytes,
-        own_limit=firmware_images.OWN_BODY_LIMIT,
+        own_limit=firmware_images.OWN_BODY_LIMIT | firmware_upload.OWN_BODY_LIMIT,
     )
     app.add_middleware(RequestLog)  # outermost: logs every answer, the guard's too
     for module in (

@@ -92,7 +92,8 @@ def _flag(fields: dict[str, str], name: str) -> bool:
     raise MalformedUpload(f"{name} must be true or false, not {value[:20]!r}", field=name)
 
 
-def _upload_of(fields: dict[str, str], filename: str) -> images.ImageUpload:
+def upload_of(fields: dict[str, str], filename: str) -> images.ImageUpload:
+    """The upload's text fields read and checked (the dashboard's upload form shares this)."""
     known = {
         "family", "version", "notes", "release_notes", "sha256", "md5",
         "sign", "signature", "certificate", "unsigned",
@@ -165,7 +166,7 @@ async def upload_image(
     ) as staged:
         form = await read_upload_form(request, staged)
         assert form.filename is not None
-        upload = _upload_of(form.fields, form.filename)
+        upload = upload_of(form.fields, form.filename)
         return await run_in_threadpool(_accept, platform, upload, staged, actor)
 
 

@@ -9,15 +9,14 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app import audit
+from app import audit, rollout_admin
 from app.api.bounds import NonNegativeInt32
 from app.api.pagination import Page, PageQuery, paginate
 from app.deps import ActorDep, AdminPrincipal, NowDep, SessionDep
-from firmware.rollout_tables import RolloutRow, RolloutTargetRow, RolloutWaveRow
-from firmware.service import admin
+from firmware.rollout_tables import RolloutRow
+from firmware.service import admin, progress
 
 router = APIRouter(prefix="/api/v1", tags=["firmware rollouts"])
 
@@ -117,15 +116,7 @@ def _links(rollout_id: int, state: str) -> dict[str, dict[str, str]]:
 
 def _public(session: Session, row: RolloutRow) -> RolloutPublic:
     assert row.id is not None
-    per_wave: dict[int, dict[str, int]] = {}
-    totals: dict[str, int] = {}
-    for wave, state, n in session.exec(
-        select(RolloutTargetRow.wave, RolloutTargetRow.state, func.count())
-        .where(col(RolloutTargetRow.rollout_id) == row.id)
-        .group_by(col(RolloutTargetRow.wave), col(RolloutTargetRow.state))
-    ):
-        per_wave.setdefault(wave, {})[state] = int(n)
-        totals[state] = totals.get(state, 0) + int(n)
+    counts = progress.progress_of(session, row.id)
     waves = [
         WavePublic(
             index=w.index,
@@ -134,13 +125,9 @@ def _public(session: Session, row: RolloutRow) -> RolloutPublic:
             soak_started_at=w.soak_started_at,
             ended_at=w.ended_at,
             verdict=w.verdict,
-            counts=per_wave.get(w.index, {}),
+            counts=counts.per_wave.get(w.index, {}),
         )
-        for w in session.exec(
-            select(RolloutWaveRow)
-            .where(col(RolloutWaveRow.rollout_id) == row.id)
-            .order_by(col(RolloutWaveRow.index))
-        )
+        for w in progress.waves_of(session, row.id)
     ]
     return RolloutPublic(
         id=row.id,
@@ -160,7 +147,7 @@ def _public(session: Session, row: RolloutRow) -> RolloutPublic:
         created_at=row.created_at,
         started_at=row.started_at,
         ended_at=row.ended_at,
-        counts=totals,
+        counts=counts.totals,
         waves=waves,
         links=_links(row.id, row.state),
     )
@@ -169,9 +156,7 @@ def _public(session: Session, row: RolloutRow) -> RolloutPublic:
 def _audit(
     session: Session, actor: audit.Actor, action: str, row: RolloutRow, **detail: Any
 ) -> None:
-    audit.record(
-        session, actor, f"rollout.{action}", object_type="rollout", object_id=str(row.id), **detail
-    )
+    rollout_admin.record(session, actor, action, row, **detail)
 
 
 @router.post("/rollouts/preview", summary="Preview a rollout's waves (admin)")
@@ -188,16 +173,9 @@ def preview_rollout(
 def create_rollout(
     body: RolloutCreate, session: SessionDep, _admin: AdminPrincipal, actor: ActorDep, now: NowDep
 ) -> RolloutPublic:
-    row = admin.create_rollout(
-        session,
-        name=body.name,
-        image_id=body.image_id,
-        policy=body.policy,
-        created_by=actor.name,
-        now=now,
+    row = rollout_admin.create(
+        session, actor, name=body.name, image_id=body.image_id, policy=body.policy, now=now
     )
-    session.flush()
-    _audit(session, actor, "create", row, image_id=row.image_id, targets=row.target_count)
     return _public(session, row)
 
 
@@ -230,10 +208,7 @@ def list_rollouts(
     page: PageQuery,
     state: str | None = Query(default=None, max_length=16),
 ) -> Page[RolloutPublic]:
-    query = select(RolloutRow).order_by(col(RolloutRow.id).desc())
-    if state is not None:
-        query = query.where(col(RolloutRow.state) == state)
-    rows, total, links = paginate(session, query, page, request)
+    rows, total, links = paginate(session, progress.rollouts_query(state), page, request)
     return Page(
         items=[_public(session, row) for row in rows],
         total=total,
@@ -269,15 +244,7 @@ def list_targets(
     state: str | None = Query(default=None, max_length=16),
 ) -> Page[TargetPublic]:
     admin.get_rollout(session, rollout_id)
-    query = (
-        select(RolloutTargetRow)
-        .where(col(RolloutTargetRow.rollout_id) == rollout_id)
-        .order_by(col(RolloutTargetRow.wave), col(RolloutTargetRow.station_id))
-    )
-    if wave is not None:
-        query = query.where(col(RolloutTargetRow.wave) == wave)
-    if state is not None:
-        query = query.where(col(RolloutTargetRow.state) == state)
+    query = progress.targets_query(rollout_id, wave=wave, state=state)
     rows, total, links = paginate(session, query, page, request)
     return Page(
         items=[TargetPublic.model_validate(row, from_attributes=True) for row in rows],
@@ -302,15 +269,9 @@ def rollback_rollout(
     now: NowDep,
     body: RollbackRequest | None = None,
 ) -> RolloutPublic:
-    row = admin.rollback_rollout(
-        session,
-        rollout_id,
-        created_by=actor.name,
-        now=now,
-        policy=None if body is None else body.policy,
+    row = rollout_admin.rollback(
+        session, actor, rollout_id, now=now, policy=None if body is None else body.policy
     )
-    session.flush()
-    _audit(session, actor, "rollback", row, rollback_of=rollout_id, targets=row.target_count)
     return _public(session, row)
 
 
@@ -329,14 +290,7 @@ def move_rollout(
     body: MoveRequest | None = None,
 ) -> RolloutPublic:
     move = body or MoveRequest()
-    row = admin.move_rollout(
-        session, rollout_id, action, now=now, reason=move.reason, image_id=move.image_id
+    row = rollout_admin.move(
+        session, actor, rollout_id, action, now=now, reason=move.reason, image_id=move.image_id
     )
-    session.flush()
-    detail: dict[str, Any] = {"state": row.state}
-    if move.reason:
-        detail["reason"] = move.reason
-    if move.image_id is not None:
-        detail["image_id"] = move.image_id
-    _audit(session, actor, action, row, **detail)
     return _public(session, row)

@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.dashboard import login, sso
 from app.dashboard.auth import COOKIE, LoginRequired, PageForbidden, session_viewer
-from app.dashboard.pages import audit, certificates, factory, overview, stations
+from app.dashboard.pages import audit, certificates, factory, firmware, overview, stations
 from app.dashboard.render import ASSET_PATH, ASSETS, render
 from common.clock import utcnow
 
@@ -20,6 +20,7 @@ ROUTERS = (
     certificates.router,
     audit.router,
     factory.router,
+    firmware.router,
 )
 
 
