@@ -8,13 +8,14 @@ from fastapi.staticfiles import StaticFiles
 
 from app.dashboard import login
 from app.dashboard.auth import COOKIE, LoginRequired, PageForbidden, session_viewer
-from app.dashboard.pages import overview
+from app.dashboard.pages import overview, sessions
 from app.dashboard.render import ASSET_PATH, ASSETS, render
 from common.clock import utcnow
 
 ROUTERS = (
     login.router,
     overview.router,
+    sessions.router,
 )
 
 
