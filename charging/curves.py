@@ -32,6 +32,19 @@ class Series:
 
 
 @dataclass(frozen=True, slots=True)
+class Bucket:
+    """The total (phase-less) power and energy readings in one time bucket, as a database
+    groups them: the first and last reading's times, the lowest and highest power, the highest
+    energy register value (None where the bucket has no such reading)."""
+
+    first: datetime
+    last: datetime
+    power_low: float | None
+    power_high: float | None
+    energy_high: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class SessionCurve:
     """Power (W) and delivered energy (Wh) over time, and how many readings they came from."""
 
@@ -56,6 +69,37 @@ def session_curve(
         energy_wh=_series(thin_energy),
         readings=len(samples),
         thinned=len(thin_power) < len(power) or len(thin_energy) < len(energy),
+    )
+
+
+def bucketed_curve(
+    buckets: Sequence[Bucket], *, meter_start_wh: float | None, readings: int
+) -> SessionCurve:
+    """The chart of a long session from per-bucket totals (see ``charging.history``): power is
+    each bucket's low at its first reading's time and its high at its last (the order inside a
+    bucket is lost, not the extremes); energy is each bucket's highest register value (the
+    register only grows) at its last reading's time. Without power readings, power is the
+    average between consecutive buckets' energy."""
+    power: list[tuple[datetime, float]] = []
+    register: list[tuple[datetime, float]] = []
+    for bucket in buckets:
+        if bucket.power_low is not None and bucket.power_high is not None:
+            if bucket.last > bucket.first:
+                power.append((bucket.first, bucket.power_low))
+            power.append((bucket.last, bucket.power_high))
+        if bucket.energy_high is not None:
+            register.append((bucket.last, bucket.energy_high))
+    if not power:
+        for (before, wh_before), (after, wh_after) in zip(register, register[1:], strict=False):
+            seconds = (after - before).total_seconds()
+            if seconds > 0:
+                power.append((after, max(0.0, (wh_after - wh_before) * 3600.0 / seconds)))
+    start = meter_start_wh if meter_start_wh is not None else (register[0][1] if register else 0)
+    return SessionCurve(
+        power_w=_series(power),
+        energy_wh=_series((at, max(0.0, wh - start)) for at, wh in register),
+        readings=readings,
+        thinned=True,
     )
 
 

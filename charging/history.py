@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, Integer, case, cast, extract, func
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from charging.curves import MAX_POINTS, Bucket, SessionCurve, bucketed_curve, session_curve
 from charging.energy import ENERGY_REGISTER, POWER, energy_wh, totals
 from charging.events import MeterSample
 from charging.ledger import ACTIVE
@@ -141,3 +143,92 @@ def energy_so_far(session: Session, tx: Transaction) -> float | None:
     if not totals(ends, ENERGY_REGISTER):
         return None
     return energy_wh(tx.meter_start_wh, None, ends)
+
+
+@dataclass(frozen=True, slots=True)
+class SampleSpan:
+    """How many samples a transaction has and the time they cover (from the index alone)."""
+
+    readings: int
+    first: datetime | None
+    last: datetime | None
+
+
+def sample_span(session: Session, transaction_id: int) -> SampleSpan:
+    stamp = col(MeterSampleRow.timestamp)
+    count, first, last = session.execute(
+        select_columns(func.count(), func.min(stamp), func.max(stamp)).where(
+            col(MeterSampleRow.transaction_id) == transaction_id
+        )
+    ).one()
+    return SampleSpan(int(count), as_utc(first), as_utc(last))
+
+
+def _epoch(session: Session) -> ColumnElement[Any]:
+    stamp = col(MeterSampleRow.timestamp)
+    if session.get_bind().dialect.name == "postgresql":
+        return extract("epoch", stamp)
+    return (func.julianday(stamp) - 2440587.5) * 86400.0
+
+
+def _bucket(session: Session, epoch: ColumnElement[Any], start: float, width: float) -> Any:
+    offset = (epoch - start) / width
+    if session.get_bind().dialect.name == "postgresql":
+        return func.floor(offset)
+    return cast(offset, Integer)
+
+
+def curve_buckets(
+    session: Session, transaction_id: int, span: SampleSpan, buckets: int
+) -> list[Bucket]:
+    """The power and energy register totals of a long transaction, grouped by the database into
+    at most ``buckets`` equal time buckets over ``span``, oldest first: one scan along the
+    index, one integer group key, conditional aggregates for both measurands."""
+    if span.first is None or span.last is None:
+        return []
+    start = span.first.timestamp()
+    width = max((span.last.timestamp() - start) / buckets, 1e-6) * (1 + 1e-9)
+    bucket = _bucket(session, _epoch(session), start, width).label("bucket")
+    value, measurand = col(MeterSampleRow.value), col(MeterSampleRow.measurand)
+    stamp = col(MeterSampleRow.timestamp)
+
+    def of(name: str) -> Any:
+        return case((measurand == name, value))
+
+    rows = session.execute(
+        select_columns(
+            bucket,
+            func.min(stamp),
+            func.max(stamp),
+            func.min(of(POWER)),
+            func.max(of(POWER)),
+            func.max(of(ENERGY_REGISTER)),
+        )
+        .where(
+            col(MeterSampleRow.transaction_id) == transaction_id,
+            measurand.in_((POWER, ENERGY_REGISTER)),
+            col(MeterSampleRow.phase).is_(None),
+        )
+        .group_by(bucket)
+        .order_by(bucket)
+    )
+    return [
+        Bucket(as_utc(first), as_utc(last), low, high, energy)
+        for _, first, last, low, high, energy in rows
+    ]
+
+
+THIN_ABOVE = 20_000
+"""A transaction with more samples than this has its curve grouped by the database."""
+
+
+def session_chart(session: Session, tx: Transaction) -> SessionCurve:
+    """A transaction's charging curve for a chart, at most ``MAX_POINTS`` per series: computed
+    from every reading for an ordinary session, from the database's per-bucket totals for a long
+    one (more than ``THIN_ABOVE`` samples), so that 100,000 samples cost one grouped scan."""
+    assert tx.id is not None
+    span = sample_span(session, tx.id)
+    if span.readings <= THIN_ABOVE:
+        return session_curve(curve_samples(session, tx.id), meter_start_wh=tx.meter_start_wh)
+    buckets = curve_buckets(session, tx.id, span, MAX_POINTS // 2)
+    return bucketed_curve(buckets, meter_start_wh=tx.meter_start_wh, readings=span.readings)

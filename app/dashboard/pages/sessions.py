@@ -22,13 +22,13 @@ from app.dashboard.paging import int_param, page_of, text_param, window
 from app.dashboard.render import SECURITY_HEADERS, render
 from app.dashboard.session_store import Viewer
 from app.deps import SessionDep
-from charging.curves import MAX_POINTS, Series, session_curve
+from charging.curves import MAX_POINTS, Series
 from charging.history import (
     TransactionFilter,
-    curve_samples,
     energy_so_far,
     find_transactions,
     sample_page,
+    session_chart,
 )
 from charging.ledger import ACTIVE
 from charging.tables import Transaction
@@ -194,7 +194,7 @@ def session_curve_json(session_id: str, _viewer: ReadView, session: SessionDep) 
     tx = _transaction(session, session_id)
     if tx is None or tx.id is None:
         return JSONResponse({"detail": "no such session"}, status_code=404)
-    curve = session_curve(curve_samples(session, tx.id), meter_start_wh=tx.meter_start_wh)
+    curve = session_chart(session, tx)
     body = {
         "session": tx.id,
         "station_id": tx.station_id,
