@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, case, cast, extract, func
+from sqlalchemy import ColumnElement, Integer, case, cast, func
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -167,7 +167,7 @@ def sample_span(session: Session, transaction_id: int) -> SampleSpan:
 def _epoch(session: Session) -> ColumnElement[Any]:
     stamp = col(MeterSampleRow.timestamp)
     if session.get_bind().dialect.name == "postgresql":
-        return extract("epoch", stamp)
+        return func.date_part("epoch", stamp)  # double precision; EXTRACT is numeric
     return (func.julianday(stamp) - 2440587.5) * 86400.0
 
 
@@ -222,12 +222,15 @@ THIN_ABOVE = 20_000
 """A transaction with more samples than this has its curve grouped by the database."""
 
 
-def session_chart(session: Session, tx: Transaction) -> SessionCurve:
+def session_chart(
+    session: Session, tx: Transaction, span: SampleSpan | None = None
+) -> SessionCurve:
     """A transaction's charging curve for a chart, at most ``MAX_POINTS`` per series: computed
     from every reading for an ordinary session, from the database's per-bucket totals for a long
-    one (more than ``THIN_ABOVE`` samples), so that 100,000 samples cost one grouped scan."""
+    one (more than ``THIN_ABOVE`` samples), so that 100,000 samples cost one grouped scan.
+    ``span`` is :func:`sample_span`'s answer when the caller has it already."""
     assert tx.id is not None
-    span = sample_span(session, tx.id)
+    span = span or sample_span(session, tx.id)
     if span.readings <= THIN_ABOVE:
         return session_curve(curve_samples(session, tx.id), meter_start_wh=tx.meter_start_wh)
     buckets = curve_buckets(session, tx.id, span, MAX_POINTS // 2)

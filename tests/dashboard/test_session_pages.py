@@ -246,3 +246,9 @@ def test_a_long_session_is_thinned_keeping_its_peaks(
     assert max(body["power_kw"]["y"]) == 99.0 and min(body["power_kw"]["y"]) == 3.0
     assert body["energy_kwh"]["y"][-1] == pytest.approx((10_000.0 + count - 1 - 1_000.0) / 1000)
     assert body["power_kw"]["t"] == sorted(body["power_kw"]["t"])
+    # A later reading changes the curve at once (a long session's curve is cached by its span).
+    late = {**rows[-2], "timestamp": at(90) + timedelta(seconds=10 * count), "value": 120_000.0}
+    with platform.engine.begin() as connection:
+        connection.execute(insert(MeterSampleRow), [late])
+    again = client.get(f"/sessions/{ended}/curve.json").json()
+    assert max(again["power_kw"]["y"]) == 120.0 and again["readings"] == 2 * count + 7

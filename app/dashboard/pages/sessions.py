@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import Session
 
 from app.dashboard.auth import ReadView
+from app.dashboard.curve_cache import CURVES
 from app.dashboard.paging import int_param, page_of, text_param, window
 from app.dashboard.render import SECURITY_HEADERS, render
 from app.dashboard.session_store import Viewer
@@ -28,6 +29,7 @@ from charging.history import (
     energy_so_far,
     find_transactions,
     sample_page,
+    sample_span,
     session_chart,
 )
 from charging.ledger import ACTIVE
@@ -194,7 +196,8 @@ def session_curve_json(session_id: str, _viewer: ReadView, session: SessionDep) 
     tx = _transaction(session, session_id)
     if tx is None or tx.id is None:
         return JSONResponse({"detail": "no such session"}, status_code=404)
-    curve = session_chart(session, tx)
+    span = sample_span(session, tx.id)
+    curve = CURVES.get(tx.id, span, tx.meter_start_wh, lambda: session_chart(session, tx, span))
     body = {
         "session": tx.id,
         "station_id": tx.station_id,
