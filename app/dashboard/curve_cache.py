@@ -5,15 +5,19 @@ session again and again (and a live page re-fetches its curve on every meter val
 is the transaction, its sample count, its last sample's time and its meter start: any new or
 late sample makes a new key, so a cached curve is never stale; only long sessions (more than
 ``charging.history.THIN_ABOVE`` samples) are kept, the others are cheaper to compute than to
-keep. Each process keeps its own few.
+keep. Each process keeps its own few, per database engine (a process may serve several
+platforms: tests do).
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
+
+from sqlalchemy.engine import Engine
 
 from charging.curves import SessionCurve
 from charging.history import THIN_ABOVE, SampleSpan
@@ -50,4 +54,14 @@ class CurveCache:
         return curve
 
 
-CURVES = CurveCache()
+_CACHES: weakref.WeakKeyDictionary[Engine, CurveCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def curves_of(engine: Engine) -> CurveCache:
+    """The cache of the database behind ``engine`` (made on first use, gone with the engine)."""
+    with _CACHES_LOCK:
+        found = _CACHES.get(engine)
+        if found is None:
+            found = _CACHES[engine] = CurveCache()
+        return found

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import Session
 
 from app.dashboard.auth import ReadView
-from app.dashboard.curve_cache import CURVES
+from app.dashboard.curve_cache import curves_of
 from app.dashboard.paging import int_param, page_of, text_param, window
 from app.dashboard.render import SECURITY_HEADERS, render
 from app.dashboard.session_store import Viewer
@@ -197,7 +197,9 @@ def session_curve_json(session_id: str, _viewer: ReadView, session: SessionDep) 
     if tx is None or tx.id is None:
         return JSONResponse({"detail": "no such session"}, status_code=404)
     span = sample_span(session, tx.id)
-    curve = CURVES.get(tx.id, span, tx.meter_start_wh, lambda: session_chart(session, tx, span))
+    curve = curves_of(session.get_bind().engine).get(
+        tx.id, span, tx.meter_start_wh, lambda: session_chart(session, tx, span)
+    )
     body = {
         "session": tx.id,
         "station_id": tx.station_id,
