@@ -25,9 +25,19 @@
     return { data: window.uPlot.join(sets), planned: planned };
   }
 
+  // Both value axes start at zero (a curve from 7.1 to 7.4 kW is nearly flat, not a cliff).
+  function fromZero(u, min, max) {
+    return [0, max > 0 ? max * 1.05 : 1];
+  }
+
+  // Times in UTC, as the pages print them.
+  function utc(ts) {
+    return window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
+  }
+
   function options(width, planned) {
     var series = [
-      {},
+      { label: "Time (UTC)" },
       { label: "Power (kW)", scale: "kw", stroke: "#1f6feb", width: 2, spanGaps: true },
       { label: "Energy (kWh)", scale: "kwh", stroke: "#2da44e", width: 2, spanGaps: true }
     ];
@@ -37,7 +47,8 @@
     return {
       width: width,
       height: HEIGHT,
-      scales: { x: { time: true }, kw: { auto: true }, kwh: { auto: true } },
+      tzDate: utc,
+      scales: { x: { time: true }, kw: { range: fromZero }, kwh: { range: fromZero } },
       series: series,
       axes: [
         {},
