@@ -63,6 +63,13 @@ def message(event: Event, decision: Decision | None) -> dict[str, Any]:
     }
 
 
+def connection_message(what: str, station_id: str) -> dict[str, Any]:
+    """``StationConnected`` / ``StationDisconnected``: the station's connection opened or
+    closed on this edge (after the core recorded it, so a page re-read shows it)."""
+    kind = "StationConnected" if what == "connected" else "StationDisconnected"
+    return {"type": kind, "station_id": station_id, "event": {}, "decision": None}
+
+
 class Subscription:
     """One listener: a queue on its own loop, and whether its station set must be reloaded."""
 
@@ -128,5 +135,7 @@ def attach(platform: Platform, sink: PlatformSink) -> None:
     async def listener(what: str, station_id: str, _admission: Admission | None) -> None:
         if what == "connected":
             platform.station_sync.on_connected(station_id)
+        if hub.subscriptions:
+            hub.publish(connection_message(what, station_id))
 
     sink.listeners.append(listener)

@@ -6,10 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105
+SSO_ROLES = frozenset({"admin", "support", "manufacturing"})
+"""The roles single sign-on may grant: the dashboard's."""
 
 
 class Settings(BaseSettings):
@@ -66,6 +68,12 @@ class Settings(BaseSettings):
     oidc_client_secret: SecretStr | None = None
     dashboard_sso_name: str = Field(default="single sign-on", min_length=1, max_length=64)
     """How the login page names the provider ("Sign in with ...")."""
+    oidc_role_claims: tuple[str, ...] = ("groups", "roles")
+    """ID-token claims holding the provider's groups or roles; a dotted path reaches into an
+    object (Keycloak's ``realm_access.roles``); ``cognito:groups`` is Cognito's."""
+    oidc_role_map: dict[str, str] = {}
+    """Provider value -> dashboard role, e.g. ``{"chargeline-admins": "admin"}`` (JSON in the
+    environment); values not named here grant nothing."""
 
     allowed_origins: tuple[str, ...] = ()
     """Other browser origins (``https://host[:port]``) that may open the events socket."""
@@ -92,6 +100,17 @@ class Settings(BaseSettings):
     firmware_s3_prefix: str = "firmware/"
     firmware_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
     """The largest firmware image an upload may carry (checked while it streams)."""
+
+    @field_validator("oidc_role_map")
+    @classmethod
+    def _check_role_map(cls, value: dict[str, str]) -> dict[str, str]:
+        wrong = sorted({role for role in value.values() if role not in SSO_ROLES})
+        if wrong:
+            raise ValueError(
+                f"CHARGELINE_OIDC_ROLE_MAP may map only to {', '.join(sorted(SSO_ROLES))}, "
+                f"not {', '.join(wrong)}"
+            )
+        return value
 
     @model_validator(mode="after")
     def _check_ftp_ports(self) -> Settings:

@@ -8,10 +8,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
-from sqlmodel import col, select
 
 from app.api.pagination import Page, PageQuery, paginate
-from app.audit import AuditEntry
+from app.audit_search import AuditFilter, audit_query
 from app.deps import AdminPrincipal, SessionDep
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -40,15 +39,7 @@ def list_audit(
     object_id: str | None = None,
     since: datetime | None = None,
 ) -> Page[AuditEntryPublic]:
-    query = select(AuditEntry).order_by(col(AuditEntry.id).desc())
-    if action:
-        query = query.where(AuditEntry.action == action)
-    if actor:
-        query = query.where(AuditEntry.actor == actor)
-    if object_id:
-        query = query.where(AuditEntry.object_id == object_id)
-    if since:
-        query = query.where(col(AuditEntry.at) >= since)
+    query = audit_query(AuditFilter(actor=actor, action=action, object_id=object_id, since=since))
     rows, total, links = paginate(session, query, page, request)
     items = [
         AuditEntryPublic(**{**row.model_dump(exclude={"detail"}), "detail": json.loads(row.detail)})

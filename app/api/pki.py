@@ -21,7 +21,7 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.api.commands import CommandAnswer, dispatch
 from app.api.pagination import Page, PageQuery, paginate
@@ -29,7 +29,7 @@ from app.ca import (
     CertificateAuthority,
     IssuedCertificate,
 )
-from app.ca.keys import normalise_serial
+from app.ca.search import CertificateFilter, certificate_query
 from app.ca.tables import CertificateStatus, IssuedCertificateRow
 from app.deps import ActorDep, AdminPrincipal, NowDep, PlatformDep, SessionDep, require_role
 from app.identity.jwt_tokens import Principal
@@ -252,23 +252,17 @@ def list_certificates(
     session: SessionDep,
     _admin: AdminPrincipal,
     page: PageQuery,
+    now: NowDep,
     station_id: Annotated[str | None, Query(max_length=48)] = None,
     user_id: Annotated[str | None, Query(max_length=36)] = None,
     status: CertificateStatus | None = None,
     serial: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[CertificatePublic]:
-    query = select(IssuedCertificateRow).order_by(col(IssuedCertificateRow.id).desc())
-    if station_id is not None:
-        query = query.where(IssuedCertificateRow.station_id == station_id)
-    if user_id is not None:
-        query = query.where(IssuedCertificateRow.user_id == user_id)
-    if status is not None:
-        query = query.where(IssuedCertificateRow.status == status.value)
-    if serial is not None:
-        try:
-            query = query.where(IssuedCertificateRow.serial_hex == normalise_serial(serial))
-        except ValueError as exc:
-            raise _invalid_serial(exc) from exc
+    wanted = CertificateFilter(station_id=station_id, user_id=user_id, status=status, serial=serial)
+    try:
+        query = certificate_query(wanted, now=now)
+    except ValueError as exc:
+        raise _invalid_serial(exc) from exc
     rows, total, links = paginate(session, query, page, request)
     return Page(
         items=[CertificatePublic.of(row) for row in rows],

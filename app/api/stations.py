@@ -18,7 +18,8 @@ from app.edge import handshake_throttle
 from app.problems import not_found
 from charging import registry
 from charging.passwords import MAX_LENGTH, MIN_LENGTH, StationPasswords
-from charging.tables import Connector, SecurityEventRow, Station
+from charging.security_events import SecurityEventFilter, security_event_query
+from charging.tables import Connector, Station
 from common.clock import as_utc
 
 router = APIRouter(prefix="/api/v1", tags=["stations"])
@@ -256,15 +257,10 @@ def list_security_events(
     type: Annotated[str | None, Query(max_length=50)] = None,  # noqa: A002 - the OCPP field
     since: datetime | None = None,
 ) -> Page[SecurityEventPublic]:
-    query = select(SecurityEventRow).order_by(
-        col(SecurityEventRow.timestamp).desc(), col(SecurityEventRow.id).desc()
+    wanted = SecurityEventFilter(
+        station_id=station_id, type=type, since=None if since is None else as_utc(since)
     )
-    if station_id is not None:
-        query = query.where(SecurityEventRow.station_id == station_id)
-    if type is not None:
-        query = query.where(SecurityEventRow.type == type)
-    if since is not None:
-        query = query.where(col(SecurityEventRow.timestamp) >= as_utc(since))
+    query = security_event_query(wanted)
     rows, total, links = paginate(session, query, page, request)
     return Page(
         items=[SecurityEventPublic.model_validate(r, from_attributes=True) for r in rows],

@@ -29,7 +29,7 @@ def add_admin_commands(subparsers: Any) -> None:
         "--role",
         action="append",
         required=True,
-        choices=["admin", "manufacturing", "owner", "guest"],
+        choices=["admin", "support", "manufacturing", "owner", "guest"],
     )
     user.add_argument("--password", help="at least 10 characters; a random one is made if absent")
     user.set_defaults(handler=_create_user)

@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.ca import CAError
-from app.ca.tables import CertificateStatus, IssuedCertificateRow
+from app.ca.search import CertificateFilter, certificate_query
+from app.ca.tables import CertificateStatus
 from app.cli.common import CLI_ACTOR, CliError, add_common
 from app.migrate import upgrade
 from app.platform import Platform
@@ -78,11 +79,11 @@ def _init(_args: argparse.Namespace, platform: Platform) -> int:
 
 def _list(args: argparse.Namespace, platform: Platform) -> int:
     _ready(platform)
-    query = select(IssuedCertificateRow).order_by(col(IssuedCertificateRow.id).desc())
-    if args.station:
-        query = query.where(IssuedCertificateRow.station_id == args.station)
-    if args.status:
-        query = query.where(IssuedCertificateRow.status == args.status)
+    wanted = CertificateFilter(
+        station_id=args.station or None,
+        status=CertificateStatus(args.status) if args.status else None,
+    )
+    query = certificate_query(wanted, now=utcnow())
     with Session(platform.engine) as session:
         rows = session.exec(query.limit(max(1, args.limit))).all()
     say(f"{'serial':<42} {'profile':<9} {'status':<8} {'not after':<26} subject")

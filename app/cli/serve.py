@@ -81,6 +81,7 @@ def banner(
     lines = ["Chargeline is running"]
     if api_port is not None:
         lines += [
+            f"  dashboard       {api}/",
             f"  REST API        {api}/api/v1",
             f"  API docs        {api}/docs",
             f"  health          {api}/healthz",
@@ -100,7 +101,7 @@ def banner(
             "",
             "No admin yet. In another terminal, create one (it prints a password):",
             "  .venv/bin/chargeline admin create-user --email admin@example.com --role admin",
-            "then get a token:",
+            f"then log in to the dashboard at {api}/ with it, or get a token:",
             "  curl -s -d grant_type=password -d username=admin@example.com "
             f"-d password=PASSWORD {api}/oauth/token",
         ]

@@ -6,15 +6,18 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from app.dashboard import login
+from app.dashboard import login, sso
 from app.dashboard.auth import COOKIE, LoginRequired, PageForbidden, session_viewer
-from app.dashboard.pages import overview, sessions
+from app.dashboard.pages import audit, certificates, overview, sessions
 from app.dashboard.render import ASSET_PATH, ASSETS, render
 from common.clock import utcnow
 
 ROUTERS = (
     login.router,
+    sso.router,
     overview.router,
+    certificates.router,
+    audit.router,
     sessions.router,
 )
 

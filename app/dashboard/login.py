@@ -22,6 +22,7 @@ from app.deps import NowDep, PlatformDep, client_address
 from app.identity import service
 from app.identity.ratelimit import TooManyAttempts
 from app.identity.secrets import new_token
+from app.settings import Settings
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,6 +36,11 @@ def safe_next(value: str | None) -> str:
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return "/"
     return value[:2000]
+
+
+def sso_name(settings: Settings) -> str:
+    """The provider's name for "Sign in with ...", or "" when single sign-on is not set up."""
+    return settings.dashboard_sso_name if settings.oidc_issuer and settings.oidc_client_id else ""
 
 
 def secure_cookies(request: Request) -> bool:
@@ -74,7 +80,7 @@ def login_form(
         error=error,
         email=email,
         errors=errors or {},
-        sso=platform.settings.dashboard_sso_name if platform.settings.oidc_client_id else "",
+        sso=sso_name(platform.settings),
     )
     response.set_cookie(
         LOGIN_COOKIE,

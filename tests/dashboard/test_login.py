@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from fastapi.testclient import TestClient
 
 from app.dashboard.auth import COOKIE
@@ -97,3 +100,27 @@ def test_pages_forbid_inline_scripts_and_framing(platform: Platform, client: Tes
     policy = page.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert csrf_of(page.text)
+
+
+def test_the_cli_makes_a_support_account_that_logs_in_read_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli import main
+    from app.main import create_app
+    from app.platform import build_platform
+    from tests.conftest import make_settings
+
+    data_dir = tmp_path / "var"
+    args = ["admin", "create-user", "--data-dir", str(data_dir), "--create"]
+    assert main([*args, "--email", "support@example.com", "--role", "support"]) == 0
+    password = capsys.readouterr().out.split("password: ")[1].split()[0]
+    settings = make_settings(tmp_path, f"sqlite:///{data_dir / 'chargeline.db'}")
+    platform = build_platform(settings)
+    try:
+        with TestClient(create_app(platform=platform)) as client:
+            answer = post_login(client, "support@example.com", password=password)
+            assert answer.status_code == 303
+            page = client.get("/")
+            assert page.status_code == 200 and "(support)" in page.text
+    finally:
+        platform.close()
