@@ -29,12 +29,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from app import audit
+from app.audit import AuditEntry
+from app.ca.keys import serial_to_hex
+from app.ca.tables import IssuedCertificateRow
 from app.db import make_engine
 from app.identity import service
 from app.main import create_app
@@ -42,7 +49,7 @@ from app.migrate import upgrade
 from app.platform import build_platform
 from app.settings import Settings
 from charging.energy import ENERGY_REGISTER, POWER
-from charging.tables import MeterSampleRow, Station, Transaction
+from charging.tables import MeterSampleRow, SecurityEventRow, Station, Transaction
 from enrollment.tables import DeviceRow, HardwareFamilyRow, MacRangeRow
 
 # Every dashboard page, with placeholders filled from the seeded data. Add new pages here.
@@ -64,10 +71,15 @@ URLS: tuple[str, ...] = (
     "/sessions/{long_session}/curve.json",
     "/factory",
     "/certificates",
+    "/certificates?station={station}",
+    "/certificates?status=revoked",
+    "/certificates/{certificate}",
     "/firmware",
     "/rollouts",
     "/audit",
+    "/audit?actor=admin@example.com",
     "/security-events",
+    "/security-events?station={station}",
 )
 BASELINE = "/healthz"
 TARGET_MS = 200.0
@@ -80,6 +92,9 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 SECRET = "benchmark-secret-0123456789-0123456789-abcdef"
 PASSWORD = "correct horse battery staple"
 CHUNK = 50_000
+AUDIT_ENTRIES = 100_000
+CERTIFICATE_SERIALS = 0x5EED_0000_0000_0000
+SECURITY_EVENTS = 20_000
 
 
 def station_id(n: int) -> str:
@@ -232,6 +247,81 @@ _COLUMNS = (
 )
 
 
+def _one_certificate() -> str:
+    """A real station certificate (self-signed, to be quick): every seeded row carries it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, station_id(0))])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(START)
+        .not_valid_after(START + timedelta(days=730))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def seed_records(engine: Engine) -> str:
+    """Certificates (one per station), audit entries and security events; returns a serial."""
+    pem = _one_certificate()
+    _insert(
+        engine,
+        IssuedCertificateRow,
+        (
+            {
+                "serial_hex": f"{n + 1:040x}",
+                "issuer_role": "station",
+                "profile": "station",
+                "subject_cn": station_id(n),
+                "station_id": station_id(n),
+                "not_before": START,
+                "not_after": START + timedelta(days=730 - n % 800),
+                "status": "revoked" if n % 50 == 0 else "issued",
+                "certificate_pem": pem,
+                "created_at": START,
+            }
+            for n in range(STATIONS)
+        ),
+    )
+    _insert(
+        engine,
+        AuditEntry,
+        (
+            {
+                "at": START + timedelta(minutes=n),
+                "actor": f"user-{n % 40}@example.com",
+                "action": ("station.add", "certificate.issue", "firmware.upload")[n % 3],
+                "object_type": "station",
+                "object_id": station_id(n % STATIONS),
+                "source": "127.0.0.1",
+                "outcome": "success",
+                "detail": "{}",
+            }
+            for n in range(AUDIT_ENTRIES)
+        ),
+    )
+    _insert(
+        engine,
+        SecurityEventRow,
+        (
+            {
+                "station_id": station_id(n % STATIONS),
+                "type": ("FirmwareUpdated", "TamperDetectionActivated", "InvalidCsmsCertificate")[
+                    n % 3
+                ],
+                "timestamp": START + timedelta(minutes=n),
+                "tech_info": None,
+                "received_at": START + timedelta(minutes=n),
+            }
+            for n in range(SECURITY_EVENTS)
+        ),
+    )
+    return serial_to_hex(CERTIFICATE_SERIALS + STATIONS // 2)
+
+
 def seed_sessions(engine: Engine) -> tuple[int, int]:
     """Transactions and their samples; returns (an ordinary session id, the long one's id)."""
     long_pairs = LONG_SESSION_SAMPLES // 2
@@ -256,23 +346,21 @@ def seed_sessions(engine: Engine) -> tuple[int, int]:
             raw.close()
     else:
         _insert(engine, MeterSampleRow, (dict(zip(_COLUMNS, r, strict=True)) for r in rows()))
+    return TRANSACTIONS // 2 + 1, 1
+
+
+def finish(engine: Engine) -> None:
+    """Move the sequences past the ids given explicitly; gather the planner's statistics."""
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            for table, column in (
-                ("transactions", "id"),
-                ("hardware_families", "id"),
-                ("mac_ranges", "id"),
-            ):
+            for table in ("transactions", "hardware_families", "mac_ranges"):
                 connection.execute(
                     text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
-                        f"(SELECT MAX({column}) FROM {table}))"
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT MAX(id) FROM {table}))"
                     )
                 )
-            connection.execute(text("ANALYZE"))
-        else:
-            connection.execute(text("ANALYZE"))
-    return TRANSACTIONS // 2 + 1, 1
+        connection.execute(text("ANALYZE"))
 
 
 def wipe(engine: Engine) -> None:
@@ -310,6 +398,8 @@ def measure(database_url: str, data_dir: Path, repeat: int) -> list[tuple[str, s
     begun = time.perf_counter()
     seed_fleet(engine)
     session, long_session = seed_sessions(engine)
+    certificate = seed_records(engine)
+    finish(engine)
     print(f"{engine.dialect.name}: seeded in {time.perf_counter() - begun:.0f} s")
     engine.dispose()
     settings = Settings(  # type: ignore[call-arg]
@@ -336,7 +426,10 @@ def measure(database_url: str, data_dir: Path, repeat: int) -> list[tuple[str, s
         print(f"{BASELINE:<48} {base_first:7.1f} {base_line}")
         for template in URLS:
             url = template.format(
-                station=station_id(42), session=session, long_session=long_session
+                station=station_id(42),
+                session=session,
+                long_session=long_session,
+                certificate=certificate,
             )
             status, first, times = timed(client, url, repeat)
             if status == 404:

@@ -210,12 +210,15 @@ def curve_buckets(
             col(MeterSampleRow.phase).is_(None),
         )
         .group_by(bucket)
-        .order_by(bucket)
     )
-    return [
-        Bucket(as_utc(first), as_utc(last), low, high, energy)
-        for _, first, last, low, high, energy in rows
-    ]
+    # Sorted here, not by the database: a hash aggregate then spares it sorting every sample.
+    return sorted(
+        (
+            Bucket(as_utc(first), as_utc(last), low, high, energy)
+            for _, first, last, low, high, energy in rows
+        ),
+        key=lambda bucket: bucket.first,
+    )
 
 
 THIN_ABOVE = 20_000
