@@ -272,7 +272,7 @@ def seed_records(engine: Engine) -> str:
         IssuedCertificateRow,
         (
             {
-                "serial_hex": f"{n + 1:040x}",
+                "serial_hex": serial_to_hex(CERTIFICATE_SERIALS + n),
                 "issuer_role": "station",
                 "profile": "station",
                 "subject_cn": station_id(n),
