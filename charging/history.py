@@ -3,7 +3,9 @@ meter values page by page, and the readings its charging curve is drawn from.
 
 Every query here is bounded: lists are fetched one page (plus one row, to know whether a next
 page exists) at a time, along an index (``transactions.id``, ``station_id``, ``id_token``,
-``started_at``; ``meter_samples (transaction_id, timestamp)``).
+``started_at``; ``meter_samples (transaction_id, timestamp)``). A session's chart is computed
+from its readings, or for a long session grouped into time buckets by the database
+(:func:`session_chart`), so a chart never costs more than one scan of one session's samples.
 """
 
 from __future__ import annotations
@@ -183,7 +185,9 @@ def curve_buckets(
 ) -> list[Bucket]:
     """The power and energy register totals of a long transaction, grouped by the database into
     at most ``buckets`` equal time buckets over ``span``, oldest first: one scan along the
-    index, one integer group key, conditional aggregates for both measurands."""
+    index, one integer group key, conditional aggregates for both measurands. Only total
+    (phase-less) readings count here; a station that reports power per phase only gets its power
+    derived from the energy register (``charging.curves.bucketed_curve``)."""
     if span.first is None or span.last is None:
         return []
     start = span.first.timestamp()
