@@ -115,7 +115,7 @@ def _chunks(rows: Iterator[dict[str, Any]], size: int = CHUNK) -> Iterator[list[
 def _insert(engine: Engine, table: type[SQLModel], rows: Iterator[dict[str, Any]]) -> None:
     for chunk in _chunks(rows):
         with engine.begin() as connection:
-            connection.execute(insert(table), chunk)  # type: ignore[arg-type]
+            connection.execute(insert(table), chunk)
 
 
 def seed_fleet(engine: Engine) -> None:
@@ -402,7 +402,7 @@ def measure(database_url: str, data_dir: Path, repeat: int) -> list[tuple[str, s
     finish(engine)
     print(f"{engine.dialect.name}: seeded in {time.perf_counter() - begun:.0f} s")
     engine.dispose()
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         mode="production", data_dir=data_dir, database_url=database_url, secret_key=SECRET
     )
     platform = build_platform(settings)
