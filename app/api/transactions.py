@@ -7,13 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
-from sqlmodel import col, select
 
 from app.api.bounds import PositiveInt32
 from app.api.pagination import Page, PageQuery, paginate
 from app.deps import AdminPrincipal, SessionDep
 from app.problems import Problem, not_found
 from charging.energy import charging_curve, energy_wh
+from charging.history import TransactionFilter, transactions_query
 from charging.ledger import ACTIVE, samples_of
 from charging.tables import Transaction
 from common.clock import as_utc
@@ -106,17 +106,11 @@ def list_transactions(
             "invalid request: since is after until",
             errors=[{"field": "since", "message": "must not be after until"}],
         )
-    query = select(Transaction).order_by(col(Transaction.id).desc())
-    if station_id is not None:
-        query = query.where(Transaction.station_id == station_id)
-    if id_token is not None:
-        query = query.where(Transaction.id_token == id_token)
-    if since is not None:
-        query = query.where(col(Transaction.started_at) >= since)
-    if until is not None:
-        query = query.where(col(Transaction.started_at) < until)
-    if active is not None:
-        query = query.where(Transaction.state == ACTIVE if active else Transaction.state != ACTIVE)
+    query = transactions_query(
+        TransactionFilter(
+            station_id=station_id, id_token=id_token, since=since, until=until, active=active
+        )
+    )
     rows, total, links = paginate(session, query, page, request)
     return Page(
         items=[TransactionPublic.of(t) for t in rows],

@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.dashboard import login, sso
 from app.dashboard.auth import COOKIE, LoginRequired, PageForbidden, session_viewer
-from app.dashboard.pages import audit, certificates, factory, firmware, overview, stations
+from app.dashboard.pages import audit, certificates, factory, firmware, overview, sessions, stations
 from app.dashboard.render import ASSET_PATH, ASSETS, render
 from common.clock import utcnow
 
@@ -19,6 +19,7 @@ ROUTERS = (
     stations.router,
     certificates.router,
     audit.router,
+    sessions.router,
     factory.router,
     firmware.router,
 )
