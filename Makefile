@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+screenshots: $(STAMP)
+	CHARGELINE_SCREENSHOTS=docs/screenshots CHARGELINE_TEST_DATABASE_URL= \
+		$(BIN)/python -m pytest -q tests/dashboard/test_screenshots.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
