@@ -92,7 +92,7 @@ async def test_each_main_page_renders_in_chromium_and_is_photographed(
         energy = 0.0
         for minute in range(60, 0, -5):
             kw = 11.0 if minute > 20 else 11.0 * minute / 20
-            energy += kw * 1000 * 5 / 60
+            energy += round(kw * 1000 * 5 / 60)
             await sim.call(
                 "MeterValues",
                 {

@@ -1,7 +1,7 @@
 """``/``: the overview (manufacturing users land on the factory instead), and its live figures.
 
 The figures are a fragment (``/overview/figures``) that htmx fetches again on every station
-event (at once, at most once a second while they keep coming, and after the last: ``fleet.js``),
+event (coalesced by ``dashboard.js``: at once, at most once a second, and after the last),
 and every 30 seconds as a safety net for changes no event says (a station dropping off).
 """
 
