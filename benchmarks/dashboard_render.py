@@ -49,16 +49,24 @@ from app.migrate import upgrade
 from app.platform import build_platform
 from app.settings import Settings
 from charging.energy import ENERGY_REGISTER, POWER
-from charging.tables import MeterSampleRow, SecurityEventRow, Station, Transaction
+from charging.ledger import SAMPLE_COLUMNS, SAMPLES_COPY
+from charging.tables import Connector, MeterSampleRow, SecurityEventRow, Station, Transaction
 from enrollment.tables import DeviceRow, HardwareFamilyRow, MacRangeRow
 
 # Every dashboard page, with placeholders filled from the seeded data. Add new pages here.
 URLS: tuple[str, ...] = (
     "/login",
     "/",
+    "/overview/figures",
     "/stations",
+    "/stations?offset=9000",
     "/stations?q=CP-0042",
+    "/stations?q=DC150",
+    "/stations?state=faulted",
+    "/stations?state=online&family=acme-W2",
     "/stations/{station}",
+    "/stations/{station}/connectors",
+    "/stations/{station}/sessions",
     "/sessions",
     "/sessions?status=running",
     "/sessions?station={station}",
@@ -70,12 +78,15 @@ URLS: tuple[str, ...] = (
     "/sessions/{long_session}?offset=99900",
     "/sessions/{long_session}/curve.json",
     "/factory",
+    "/factory/lots/LOT-004",
+    "/factory/devices?q=CP-00",
+    "/factory/devices/{station}",
     "/certificates",
     "/certificates?station={station}",
     "/certificates?status=revoked",
     "/certificates/{certificate}",
     "/firmware",
-    "/rollouts",
+    "/firmware/rollouts",
     "/audit",
     "/audit?actor=admin@example.com",
     "/security-events",
@@ -86,9 +97,12 @@ TARGET_MS = 200.0
 
 STATIONS = 10_000
 TRANSACTIONS = 10_000
+CONNECTOR_STATES = ("Available", "Occupied", "Available", "Charging")
 SAMPLES = 1_000_000
 LONG_SESSION_SAMPLES = 100_000
-START = datetime(2026, 1, 1, tzinfo=UTC)
+_MIDNIGHT = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+START = _MIDNIGHT - timedelta(hours=TRANSACTIONS * 0.8 - 8)
+"""Sessions start 48 minutes apart up to this morning: the last ten started today."""
 SECRET = "benchmark-secret-0123456789-0123456789-abcdef"
 PASSWORD = "correct horse battery staple"
 CHUNK = 50_000
@@ -195,6 +209,25 @@ def seed_fleet(engine: Engine) -> None:
     )
 
 
+def seed_connectors(engine: Engine) -> None:
+    """Two connectors per station; one station in 100 has a faulted one."""
+    _insert(
+        engine,
+        Connector,
+        (
+            {
+                "station_id": station_id(n),
+                "evse_id": evse,
+                "connector_id": 1,
+                "status": "Faulted" if n % 100 == 7 and evse == 2 else CONNECTOR_STATES[n % 4],
+                "updated_at": START,
+            }
+            for n in range(STATIONS)
+            for evse in (1, 2)
+        ),
+    )
+
+
 def _transaction(n: int, samples: int) -> dict[str, Any]:
     started = START + timedelta(hours=n * 0.8)
     running = n % 20 == 0
@@ -232,19 +265,6 @@ def _samples(tx: dict[str, Any], pairs: int) -> Iterator[tuple[Any, ...]]:
             "Sample.Periodic",
         )
         yield (tx["id"], tx["station_id"], 1, at, POWER, None, w, "W", "Sample.Periodic")
-
-
-_COLUMNS = (
-    "transaction_id",
-    "station_id",
-    "evse_id",
-    "timestamp",
-    "measurand",
-    "phase",
-    "value",
-    "unit",
-    "context",
-)
 
 
 def _one_certificate() -> str:
@@ -336,16 +356,15 @@ def seed_sessions(engine: Engine) -> tuple[int, int]:
     if engine.dialect.name == "postgresql":
         raw = engine.raw_connection()
         try:
-            with raw.cursor() as cursor:  # type: ignore[attr-defined]
-                statement = f"COPY meter_samples ({', '.join(_COLUMNS)}) FROM STDIN"
-                with cursor.copy(statement) as copy:
-                    for row in rows():
-                        copy.write_row(row)
+            cursor = raw.cursor()
+            with cursor, cursor.copy(SAMPLES_COPY) as copy:  # type: ignore[attr-defined]
+                for row in rows():
+                    copy.write_row(row)
             raw.commit()
         finally:
             raw.close()
     else:
-        _insert(engine, MeterSampleRow, (dict(zip(_COLUMNS, r, strict=True)) for r in rows()))
+        _insert(engine, MeterSampleRow, (dict(zip(SAMPLE_COLUMNS, r, strict=True)) for r in rows()))
     return TRANSACTIONS // 2 + 1, 1
 
 
@@ -397,6 +416,7 @@ def measure(database_url: str, data_dir: Path, repeat: int) -> list[tuple[str, s
     upgrade(engine)
     begun = time.perf_counter()
     seed_fleet(engine)
+    seed_connectors(engine)
     session, long_session = seed_sessions(engine)
     certificate = seed_records(engine)
     finish(engine)

@@ -283,7 +283,8 @@ def _ref_in(refs: set[tuple[str, str]]) -> ColumnElement[bool]:
     return pair.in_(list(refs))
 
 
-_COLUMNS = (
+SAMPLE_COLUMNS = (
+    # meter_samples' columns in the order of a COPY (PostgreSQL's bulk path)
     "transaction_id",
     "station_id",
     "evse_id",
@@ -294,14 +295,14 @@ _COLUMNS = (
     "unit",
     "context",
 )
-_COPY = f"COPY meter_samples ({', '.join(_COLUMNS)}) FROM STDIN"
+SAMPLES_COPY = f"COPY meter_samples ({', '.join(SAMPLE_COLUMNS)}) FROM STDIN"
 
 
 def _copy_rows(driver_connection: Any, rows: list[dict[str, Any]]) -> None:
     """Stream ``rows`` with COPY (psycopg 3): far cheaper than one INSERT per row."""
-    with driver_connection.cursor() as cursor, cursor.copy(_COPY) as copy:
+    with driver_connection.cursor() as cursor, cursor.copy(SAMPLES_COPY) as copy:
         for row in rows:
-            copy.write_row(tuple(row[c] for c in _COLUMNS))
+            copy.write_row(tuple(row[c] for c in SAMPLE_COLUMNS))
 
 
 def _row(tx_id: int | None, station_id: str, evse_id: int, sample: MeterSample) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from app import audit
 from app.dashboard.auth import COOKIE, DASHBOARD_ROLES, AnyAction, session_viewer
@@ -94,6 +95,17 @@ def login_form(
     return response
 
 
+def _audit_login(session: Session, user_id: str, source: str, **detail: str) -> None:
+    audit.record(
+        session,
+        audit.Actor(f"user:{user_id}", source),
+        "dashboard.login",
+        object_type="user",
+        object_id=user_id,
+        **detail,
+    )
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, platform: PlatformDep, now: NowDep) -> Response:
     next_url = safe_next(request.query_params.get("next"))
@@ -141,14 +153,8 @@ def login(
             )
             roles = frozenset(user.role_list) & DASHBOARD_ROLES
             if not roles:
-                audit.record(
-                    session,
-                    audit.Actor(f"user:{user.id}", source),
-                    "dashboard.login",
-                    object_type="user",
-                    object_id=user.id,
-                    outcome="failure",
-                    reason="no dashboard role",
+                _audit_login(
+                    session, user.id, source, outcome="failure", reason="no dashboard role"
                 )
                 refused = True
             else:
@@ -163,14 +169,7 @@ def login(
                     source=source,
                     now=now,
                 )
-                audit.record(
-                    session,
-                    audit.Actor(f"user:{user.id}", source),
-                    "dashboard.login",
-                    object_type="user",
-                    object_id=user.id,
-                    method="password",
-                )
+                _audit_login(session, user.id, source, method="password")
     except TooManyAttempts as exc:
         return login_form(
             request,
