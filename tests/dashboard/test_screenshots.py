@@ -19,6 +19,7 @@ from common.clock import utcnow
 from tests.app.factory_line import device_body, stock_line
 from tests.dashboard.browser import opened
 from tests.e2e.conftest import RunningPlatform
+from tests.e2e.firmware_fleet import add_family, add_image
 from tests.e2e.http import api_client
 from tests.e2e.stations import station
 from tests.factories import PASSWORD, make_user
@@ -81,6 +82,9 @@ async def test_each_main_page_renders_in_chromium_and_is_photographed(
     out.mkdir(parents=True, exist_ok=True)
     make_user(running.platform, "admin@example.com", "admin")
     await seed_factory(running, await admin_token(running))
+    family = add_family(running.platform, "wallbox-11")
+    for version in ("1.4.2", "1.5.0"):
+        add_image(running.platform, family, version)
     for station_id in ("SIM-0001", "SIM-0002"):
         running.add_station(station_id)
     running.add_id_token("CARD-0001")
