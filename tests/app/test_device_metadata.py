@@ -18,6 +18,7 @@ from app.api import devices
 from app.platform import Platform
 from enrollment.tables import DeviceRow
 from tests.app.factory_line import FAMILY, device_body, stock_line
+from tests.e2e.http import TIMEOUT
 from tests.factories import bearer, make_client
 from tests.live import LiveServer
 from tests.problems import assert_problem
@@ -32,7 +33,7 @@ def nested(levels: int) -> dict[str, Any]:
 
 @pytest.fixture
 def http(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server.url) as client:
+    with httpx.Client(base_url=live_server.url, timeout=TIMEOUT) as client:
         yield client
 
 
@@ -171,7 +172,9 @@ def test_an_answer_that_cannot_be_built_registers_nothing_so_the_codes_are_not_l
         raise RuntimeError("cannot serialize")
 
     monkeypatch.setattr(devices.DevicePublic, "of", broken)
-    with httpx.Client(base_url=http.base_url) as once:  # uvicorn closes it after a 500
+    with httpx.Client(
+        base_url=http.base_url, timeout=TIMEOUT
+    ) as once:  # uvicorn closes it after a 500
         failed = once.post("/api/v1/devices", json=device_body("SN-1"), headers=line)
     assert failed.status_code == 500
     assert stored_serials(platform) == []

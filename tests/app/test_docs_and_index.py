@@ -8,6 +8,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
+from tests.e2e.http import TIMEOUT
 from tests.live import LiveServer
 
 CONTENT_TYPES = {".js": "javascript", ".css": "text/css", ".png": "image/png"}
@@ -24,7 +25,7 @@ def _referenced(html: str) -> list[str]:
 def test_the_docs_load_every_asset_from_the_platform_itself(
     live_server: LiveServer, page: str
 ) -> None:
-    with httpx.Client(base_url=live_server.url) as http:
+    with httpx.Client(base_url=live_server.url, timeout=TIMEOUT) as http:
         answer = http.get(page)
         assert answer.status_code == 200
         assert answer.headers["content-type"].startswith("text/html")
@@ -51,7 +52,7 @@ def test_the_docs_load_every_asset_from_the_platform_itself(
 
 
 def test_the_api_root_lists_its_resources_as_links_that_exist(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url) as http:
+    with httpx.Client(base_url=live_server.url, timeout=TIMEOUT) as http:
         answer = http.get("/api/v1")
         assert answer.status_code == 200
         links = answer.json()["_links"]
@@ -67,7 +68,7 @@ def test_the_api_root_lists_its_resources_as_links_that_exist(live_server: LiveS
 
 
 def test_the_home_page_links_the_docs_the_api_and_health(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url) as http:
+    with httpx.Client(base_url=live_server.url, timeout=TIMEOUT) as http:
         answer = http.get("/", follow_redirects=True)  # the dashboard's login page, logged out
         assert answer.status_code == 200 and str(answer.url).endswith("/login")
         assert answer.headers["content-type"].startswith("text/html")

@@ -17,6 +17,7 @@ from tests.app.factory_line import (
     line_headers,
     stock_line,
 )
+from tests.e2e.http import TIMEOUT
 from tests.factories import admin_headers
 from tests.live import LiveServer
 from tests.problems import assert_problem
@@ -238,11 +239,11 @@ def test_twenty_concurrent_requests_for_one_serial_make_one_device(
     platform: Platform, live_server: LiveServer
 ) -> None:
     stock_line(platform)
-    with httpx.Client(base_url=live_server.url) as http:
+    with httpx.Client(base_url=live_server.url, timeout=TIMEOUT) as http:
         issued_headers = _client_token(platform, http)
 
     def post(_: int) -> tuple[int, str]:
-        with httpx.Client(base_url=live_server.url) as http:
+        with httpx.Client(base_url=live_server.url, timeout=TIMEOUT) as http:
             response = http.post(
                 "/api/v1/devices", json=device_body("SN-RACE"), headers=issued_headers
             )

@@ -17,6 +17,7 @@ from firmware.download_tables import FirmwareDownloadRow
 from firmware.downloads import MAX_LOCATION, LocationTooLong
 from firmware.storage import LocalArtifactStore
 from firmware.tables import FirmwareImageRow
+from tests.e2e.http import TIMEOUT
 from tests.eventually import eventually_sync
 from tests.firmware.images import add_image, image_bytes, window
 from tests.live import LiveServer
@@ -116,7 +117,7 @@ def test_a_cut_download_resumes_where_it_stopped(links: Platform) -> None:
             received += chunk
             if len(received) >= SIZE // 3:
                 break  # the connection drops
-    with httpx.Client() as client:
+    with httpx.Client(timeout=TIMEOUT) as client:
         rest = client.get(url, headers={"Range": f"bytes={len(received)}-", "If-Range": etag})
     assert rest.status_code == 206
     assert bytes(received) + rest.content == CONTENT
@@ -243,7 +244,9 @@ async def test_concurrent_ranged_downloads_each_get_their_bytes(links: Platform)
             pieces.append(response.content)
         return b"".join(pieces)
 
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=40)) as client:
+    async with httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=40), timeout=TIMEOUT
+    ) as client:
         results = await asyncio.gather(*(fetch(client, n) for n in range(40)))
     assert all(result == CONTENT for result in results)
     rows = log_rows(links, 160)

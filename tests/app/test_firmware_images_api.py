@@ -23,6 +23,7 @@ from app.settings import Settings
 from common.clock import utcnow
 from firmware.tables import FirmwareImageRow
 from pki import IssuingCA, KeyKind, RevocationReason
+from tests.e2e.http import TIMEOUT
 from tests.factories import TEST_ACTOR, admin_headers, admin_headers_http, make_user
 from tests.firmware.signing_pki import (
     make_root,
@@ -373,7 +374,7 @@ def test_two_uploads_of_one_version_at_once_make_one_image_and_one_file(
     import asyncio
 
     async def headers() -> dict[str, str]:
-        async with httpx.AsyncClient(base_url=live_server.url) as http:
+        async with httpx.AsyncClient(base_url=live_server.url, timeout=TIMEOUT) as http:
             return await admin_headers_http(platform, http)
 
     admin = asyncio.run(headers())
@@ -442,7 +443,7 @@ def test_reverify_finds_an_image_whose_stored_bytes_changed(
     assert client.post(url, headers=admin).json()["valid"] is True
 
     (path,) = stored_files(platform)
-    path.write_bytes(IMAGE[:-1] + b"\x00")
+    path.write_bytes(IMAGE[:-1] + bytes([IMAGE[-1] ^ 0xFF]))  # always a different byte
     verdict = client.post(url, headers=admin).json()
 
     assert verdict["valid"] is False and verdict["problem"] == "ImageUnreadable"
@@ -488,7 +489,7 @@ def test_an_upload_streams_memory_does_not_grow_with_the_image(
     ready(platform)
 
     async def headers() -> dict[str, str]:
-        async with httpx.AsyncClient(base_url=live_server.url) as http:
+        async with httpx.AsyncClient(base_url=live_server.url, timeout=TIMEOUT) as http:
             return await admin_headers_http(platform, http)
 
     admin = asyncio.run(headers())

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from app.platform import Platform
+from tests.e2e.http import TIMEOUT
 from tests.factories import PASSWORD, bearer, make_user
 from tests.live import LiveServer
 from tests.problems import assert_problem
@@ -22,7 +23,7 @@ HUGE = 10**30
 
 @pytest.fixture
 def http(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server.url) as client:
+    with httpx.Client(base_url=live_server.url, timeout=TIMEOUT) as client:
         yield client
 
 

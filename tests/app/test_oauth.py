@@ -14,6 +14,7 @@ from app.audit import AuditEntry
 from app.identity.tables import RefreshToken
 from app.platform import Platform
 from common.clock import utcnow
+from tests.e2e.http import TIMEOUT
 from tests.factories import PASSWORD, bearer, make_client, make_user, password_tokens
 from tests.live import LiveServer
 from tests.problems import assert_problem
@@ -214,7 +215,7 @@ def test_the_whole_token_flow_works_over_real_http(
 ) -> None:
     make_user(platform, "admin@example.com", "admin")
     issued = make_client(platform, "manufacturing")
-    with httpx.Client(base_url=live_server.url) as http:
+    with httpx.Client(base_url=live_server.url, timeout=TIMEOUT) as http:
         login = http.post(
             "/oauth/token",
             data={"grant_type": "password", "username": "admin@example.com", "password": PASSWORD},
@@ -243,7 +244,7 @@ def test_a_refresh_token_spent_concurrently_succeeds_exactly_once(
     from concurrent.futures import ThreadPoolExecutor
 
     make_user(platform)
-    with httpx.Client(base_url=live_server.url) as http:
+    with httpx.Client(base_url=live_server.url, timeout=TIMEOUT) as http:
         tokens = http.post(
             "/oauth/token",
             data={"grant_type": "password", "username": "owner@example.com", "password": PASSWORD},

@@ -27,6 +27,7 @@ from app.platform import Platform, build_platform
 from app.settings import Settings
 from tests.conftest import make_settings
 from tests.dashboard.oidc_provider import RunningProvider, running_provider
+from tests.e2e.http import TIMEOUT
 from tests.live import LiveServer
 
 CLIENT_ID = "chargeline-dashboard"
@@ -173,7 +174,9 @@ def test_a_callback_in_a_browser_that_did_not_start_the_sign_in_is_refused(
     browser: httpx.Client, live_server: LiveServer, platform: Platform
 ) -> None:
     callback = callback_of(browser, "ada")
-    with httpx.Client(follow_redirects=True) as victim:  # login CSRF: no flow cookie
+    with httpx.Client(
+        follow_redirects=True, timeout=TIMEOUT
+    ) as victim:  # login CSRF: no flow cookie
         answer = victim.get(callback)
     assert answer.status_code == 401 and "not started here or has expired" in answer.text
     assert sessions(platform) == []

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from firmware.download_tables import FirmwareDownloadRow
 from tests.e2e.conftest import RunningPlatform
+from tests.e2e.http import TIMEOUT
 from tests.eventually import eventually
 from tests.firmware.images import add_image, image_bytes, window
 
@@ -27,7 +28,7 @@ async def test_a_station_fetches_its_image_over_https_and_ftp(running: RunningPl
         **window(),  # type: ignore[arg-type]
     )
     assert https.startswith(f"{running.api_url}/fw/")
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
         first = await client.get(https, headers={"Range": "bytes=0-499999"})
         rest = await client.get(https, headers={"Range": "bytes=500000-"})
     assert first.status_code == rest.status_code == 206

@@ -10,6 +10,7 @@ import pytest
 
 from tests.e2e.conftest import RunningPlatform, started_platform
 from tests.e2e.firmware_fleet import Admin
+from tests.e2e.http import TIMEOUT
 from tests.factories import admin_headers_http
 
 
@@ -21,5 +22,5 @@ async def running(tmp_path: Path, database_url: str) -> AsyncIterator[RunningPla
 
 @pytest.fixture
 async def admin(running: RunningPlatform) -> AsyncIterator[Admin]:
-    async with httpx.AsyncClient(base_url=running.api_url) as http:
+    async with httpx.AsyncClient(base_url=running.api_url, timeout=TIMEOUT) as http:
         yield Admin(http, await admin_headers_http(running.platform, http))

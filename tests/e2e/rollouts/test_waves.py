@@ -18,6 +18,7 @@ from tests.e2e.firmware_fleet import (
     living,
     policy,
 )
+from tests.e2e.http import TIMEOUT
 from tests.eventually import eventually
 from tests.factories import admin_headers_http
 
@@ -31,7 +32,7 @@ async def test_a_rollout_updates_every_station_wave_by_wave(running: RunningPlat
     locations = FakeDownloads()
     stations = [UpdatingStation(running.ocpp_url, s, "1.0.0") for s in ids]
     async with (
-        httpx.AsyncClient(base_url=running.api_url) as http,
+        httpx.AsyncClient(base_url=running.api_url, timeout=TIMEOUT) as http,
         living(stations),
         running_worker(platform, locations=locations),
     ):
