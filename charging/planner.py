@@ -235,7 +235,7 @@ def plan_charging(request: PlanRequest) -> Plan | Infeasible:
             )
     if wanted <= EPSILON_KWH:
         return Plan((), request.mode, request.phases, request.voltage_v)
-    if request.mode is PlanMode.CONTINUOUS:
+    if request.mode == PlanMode.CONTINUOUS:
         chosen = _continuous(slots, wanted, power)
         if isinstance(chosen, float):
             return Infeasible(
