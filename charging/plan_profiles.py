@@ -1,13 +1,15 @@
 """A plan as an OCPP charging profile: the JSON a station accepts (pure, protocol-shaped dicts).
 
-The plan becomes one ``TxProfile`` of kind ``Absolute`` starting at the plan's first period
-(``startSchedule``), with periods whose ``startPeriod`` starts at 0 and increases (OCPP 1.6
-section 3.13, OCPP 2.0.1 K01.FR.31/K01.FR.35): the planned limit while charging, 0 between
-charging periods, and a last 0 period at the end of the plan, which stops the charging there
-by itself (no ``duration``: the zero holds until the transaction ends; a TxProfile ends with
-its transaction).
+The plan becomes one ``TxProfile`` of kind ``Absolute`` starting when the plan was made
+(``startSchedule``: its ``planned_at``, else its first period), with periods whose
+``startPeriod`` starts at 0 and increases (OCPP 1.6 section 3.13, OCPP 2.0.1
+K01.FR.31/K01.FR.35): the planned limit while charging, 0 before the first charging period
+and between them (a TxProfile with no period in force would leave the station charging at its
+default limit), and a last 0 period at the end of the plan, which stops the charging there by
+itself (no ``duration``: the zero holds until the transaction ends; a TxProfile ends with its
+transaction).
 
-- Times are whole seconds: ``startSchedule`` is the first start rounded down, each later
+- Times are whole seconds: ``startSchedule`` is rounded down to the second, each later
   boundary is rounded to the nearest second (a plan's partial period may start mid-second).
 - Limits are rounded down to 0.1 (the schemas' ``multipleOf``): never above the plan. In ``W``
   the limit is ``current x voltage x phases``.
@@ -66,6 +68,8 @@ def plan_schedule(plan: Plan, unit: RateUnit) -> Schedule:
     if not plan.periods:
         raise ValueError("an empty plan has no charging profile")
     first = plan.periods[0].start
+    if plan.planned_at is not None and plan.planned_at < first:
+        first = plan.planned_at  # zero until the first period, or the station charges at once
     start = first.replace(microsecond=0)
     periods: list[SchedulePeriod] = []
 

@@ -126,12 +126,14 @@ class PlanPeriod:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """Periods in time order, none overlapping; totals over all of them."""
+    """Periods in time order, none overlapping; totals over all of them. ``planned_at`` is the
+    request's ``now``: a profile holds the charging at zero from then to the first period."""
 
     periods: tuple[PlanPeriod, ...]
     mode: PlanMode
     phases: Literal[1, 3]
     voltage_v: float
+    planned_at: datetime | None = None
 
     @property
     def energy_kwh(self) -> float:
@@ -211,10 +213,11 @@ def plan_charging(request: PlanRequest) -> Plan | Infeasible:
     wanted = energy_wanted(request)
     power = imax * request.kw_per_ampere
     slots = _window(request)
-    horizon = request.departure or (request.prices[-1].end if request.prices else now)
+    prices_end = max((s.end for s in request.prices), default=now)
+    horizon = request.departure or prices_end
     by = _hm(horizon, zone)
-    if request.prices and request.prices[-1].end < horizon:
-        by = f"{by} (prices known until {_hm(request.prices[-1].end, zone)})"
+    if prices_end < horizon:
+        by = f"{by} (prices known until {_hm(prices_end, zone)})"
     full = sum(s.end - s.start for s in slots) / 3600 * power
     if full + EPSILON_KWH < wanted:
         return Infeasible(
@@ -234,7 +237,7 @@ def plan_charging(request: PlanRequest) -> Plan | Infeasible:
                 capped,
             )
     if wanted <= EPSILON_KWH:
-        return Plan((), request.mode, request.phases, request.voltage_v)
+        return Plan((), request.mode, request.phases, request.voltage_v, now)
     if request.mode == PlanMode.CONTINUOUS:
         chosen = _continuous(slots, wanted, power)
         if isinstance(chosen, float):
@@ -257,7 +260,7 @@ def plan_charging(request: PlanRequest) -> Plan | Infeasible:
         )
         for slot, start, end in sorted(chosen, key=lambda c: c[1])
     )
-    return Plan(periods, request.mode, request.phases, request.voltage_v)
+    return Plan(periods, request.mode, request.phases, request.voltage_v, now)
 
 
 def _beyond_battery(request: PlanRequest) -> Infeasible | None:

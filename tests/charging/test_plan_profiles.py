@@ -298,3 +298,36 @@ def test_period_bounds_give_each_period_its_end() -> None:
     bounds = period_bounds(plan_schedule(PLAN, "A"))
     assert bounds[0] == (T0, T0 + timedelta(seconds=1800), 16.0)
     assert bounds[-1] == (T0 + timedelta(seconds=10800), None, 0.0)
+
+
+def test_a_planned_night_charge_becomes_a_profile_that_stops_at_the_plan_end() -> None:
+    from charging.planner import PlanRequest, plan_charging
+    from charging.prices import PriceSlot
+
+    slots = [
+        PriceSlot(
+            T0 + timedelta(minutes=15 * i),
+            T0 + timedelta(minutes=15 * (i + 1)),
+            Decimal("0.10") if 8 <= i < 24 else Decimal("0.30"),
+        )
+        for i in range(32)
+    ]
+    plan = plan_charging(
+        PlanRequest(
+            now=T0,
+            prices=slots,
+            energy_kwh=20.0,
+            departure=T0 + timedelta(hours=8),
+            station_max_current_a=16.0,
+        )
+    )
+    assert isinstance(plan, Plan)
+    payload = v201_set_charging_profile(
+        plan, evse_id=1, transaction_id="tx", profile_id=3, stack_level=1, unit="A"
+    )
+    V201_SET_PROFILE(payload)
+    schedule = plan_schedule(plan, "A")
+    assert plan.end == T0 + timedelta(hours=6)
+    assert schedule.start == T0  # held at zero from the request until the night window
+    assert schedule.start + timedelta(seconds=schedule.periods[-1].start_period) == plan.end
+    assert [p.limit for p in schedule.periods] == [0.0, 16.0, 0.0]

@@ -241,6 +241,27 @@ def brute_force_cheapest(req: PlanRequest, power: float) -> float | None:
     return best
 
 
+def longest_block_hours(req: PlanRequest) -> float:
+    """The longest run of usable slots with no gap between them."""
+    end = req.departure or req.prices[-1].end
+    longest = run = 0.0
+    previous = None
+    for slot in req.prices:
+        begin, finish = max(slot.start, req.now), min(slot.end, end)
+        allowed = req.price_cap is None or slot.price_per_kwh <= req.price_cap
+        if begin < finish and allowed:
+            run = (
+                run + (finish - begin).total_seconds() / 3600
+                if previous == begin
+                else (finish - begin).total_seconds() / 3600
+            )
+            previous = finish
+            longest = max(longest, run)
+        else:
+            previous = None
+    return longest
+
+
 def limits(req: PlanRequest) -> float:
     caps = [a for a in (req.station_max_current_a, req.car_max_current_a) if a is not None]
     if req.station_max_power_kw is not None:
@@ -263,6 +284,7 @@ def test_plans_keep_every_limit_and_meet_the_energy_exactly(req: PlanRequest) ->
         else:
             assert result.reason is InfeasibleReason.NO_CONTINUOUS_BLOCK
             assert req.mode is PlanMode.CONTINUOUS
+            assert longest_block_hours(req) * power_cap < wanted + 1e-6
         return
     assert abs(result.energy_kwh - wanted) < 1e-6
     end = req.departure or req.prices[-1].end
