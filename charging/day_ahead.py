@@ -157,7 +157,15 @@ def parse_csv(text: str | bytes, *, slot_minutes: int | None = None) -> DayAhead
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise TariffError("day_ahead", "CSV must be UTF-8") from None
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        rows, errors = _read_csv(text.lstrip("\ufeff"))
+    except csv.Error as exc:
+        raise TariffError("day_ahead", f"not CSV: {exc}") from None
+    return _finish(rows, errors, slot_minutes)
+
+
+def _read_csv(text: str) -> tuple[list[_Row], list[RowError]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
     header = [cell.strip().lower() for cell in next(reader, [])]
     if header not in (["start", "price"], ["start", "end", "price"]):
         raise TariffError("day_ahead", "the CSV header must be start,price or start,end,price")
@@ -172,7 +180,7 @@ def parse_csv(text: str | bytes, *, slot_minutes: int | None = None) -> DayAhead
             continue
         values = dict(zip(header, (cell.strip() for cell in cells), strict=True))
         _read_row(number, values["start"], values.get("end"), values["price"], rows, errors)
-    return _finish(rows, errors, slot_minutes)
+    return rows, errors
 
 
 def _check_size(text: str | bytes) -> None:
