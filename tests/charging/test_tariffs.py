@@ -321,3 +321,31 @@ def test_slots_cover_the_horizon_exactly_and_never_overlap(
         assert before.end == after.start
     for slot in slots:
         assert slot.price_per_kwh == price_at(tariff, slot.start)
+
+
+@settings(max_examples=100, deadline=None)
+@given(tariffs(), instants, st.integers(1, 3 * 24 * 60), st.integers(-48, 48), st.integers(1, 200))
+def test_slots_with_a_day_ahead_series_cover_exactly_and_take_its_prices(
+    tariff: Tariff, start: datetime, minutes_ahead: int, offset_hours: int, count: int
+) -> None:
+    first = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=offset_hours)
+    step = timedelta(minutes=15)
+    prices = series([(first + i * step, first + (i + 1) * step, D(i - 100)) for i in range(count)])
+    tariff = Tariff(
+        tariff.currency,
+        tariff.vat_rate,
+        tariff.base_price_per_kwh,
+        tariff.time_zone,
+        tariff.windows,
+        prices,
+    )
+    end = start + timedelta(minutes=minutes_ahead)
+    slots = price_slots(tariff, start, end)
+    assert (slots[0].start, slots[-1].end) == (start, end)
+    for before, after in zip(slots, slots[1:], strict=False):
+        assert before.end == after.start
+    for slot in slots:
+        if prices.start <= slot.start < prices.end:
+            index = (slot.start - first) // step
+            assert slot.price_per_kwh == tariff.gross(D(index - 100))
+            assert slot.end <= first + (index + 1) * step
