@@ -9,11 +9,14 @@ ChargingError
 ├── UnknownIdToken / IdTokenExists
 ├── NotVisible            a card or charging session that is not there for this user
 ├── NotAllowed            the user's role on their stations does not allow this
-└── Conflict              the state forbids it (``slug``: ``card-taken``)
+├── Conflict              the state forbids it (``slug``: ``card-taken``)
+└── TariffError           a tariff or price series breaks a rule (``field`` names the part)
+    └── DayAheadRowsInvalid  rows of an uploaded price series (``rows``: number + message)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -79,3 +82,30 @@ class Conflict(ChargingError):  # noqa: N818
         super().__init__(detail)
         self.slug = slug
         self.extensions: dict[str, Any] = extensions
+
+
+class TariffError(ChargingError):
+    """A tariff, a window or a price series breaks a rule; ``field`` names the part at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """What is wrong with row ``row`` of an upload (numbered as ``charging.day_ahead`` says)."""
+
+    row: int
+    message: str
+
+
+class DayAheadRowsInvalid(TariffError):  # noqa: N818
+    """Rows of a day-ahead upload that could not be read, all of them at once."""
+
+    def __init__(self, rows: tuple[RowError, ...]) -> None:
+        shown = "; ".join(f"row {r.row}: {r.message}" for r in rows[:5])
+        more = f" (and {len(rows) - 5} more)" if len(rows) > 5 else ""
+        super().__init__("day_ahead", shown + more)
+        self.rows = rows
