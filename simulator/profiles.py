@@ -78,6 +78,7 @@ class Profile:
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     transaction: str | None = None
+    installed: datetime | None = None  # an Absolute 1.6 profile without startSchedule starts here
 
     @classmethod
     def from_ocpp(cls, profile: dict[str, Any], evse: int, installed: datetime) -> Profile:
@@ -95,8 +96,6 @@ class Profile:
         )
         kind = profile["chargingProfileKind"]
         start = _time(schedule.get("startSchedule"))
-        if kind == "Absolute" and start is None:
-            start = installed  # 1.6 lets the station choose: when it received the profile
         made = cls(
             id=int(profile.get("chargingProfileId", profile.get("id", 0))),
             evse=evse,
@@ -111,6 +110,7 @@ class Profile:
             valid_from=_time(profile.get("validFrom")),
             valid_to=_time(profile.get("validTo")),
             transaction=None if "transactionId" not in profile else str(profile["transactionId"]),
+            installed=installed,
         )
         made._check()
         return made
@@ -128,7 +128,9 @@ class Profile:
         """When the schedule's period 0 begins for ``instant``."""
         if self.kind == "Relative":
             return tx_start if tx_start is not None else instant
-        assert self.start_schedule is not None
+        if self.start_schedule is None:
+            assert self.installed is not None
+            return self.installed
         if self.kind == "Recurring":
             cycle = _CYCLES[self.recurrency or "Daily"]
             return self.start_schedule + cycle * math.floor((instant - self.start_schedule) / cycle)
