@@ -282,11 +282,20 @@ class ProfileStore:
         return [p for p in self.profiles.values() if p.purpose == purpose and p.evse == evse]
 
     def limit_at(
-        self, evse: int, instant: datetime, transaction: Transaction | None = None
+        self,
+        evse: int,
+        instant: datetime,
+        transaction: Transaction | None = None,
+        *,
+        origin: datetime | None = None,
+        sharing: int = 1,
     ) -> Limit | None:
         """What EVSE ``evse`` may draw at ``instant`` (EVSE 0: the station maxima only);
-        None when no profile limits it."""
+        None when no profile limits it. Relative profiles count from the transaction's start,
+        else from ``origin`` (else from ``instant``: their first period). The station maxima
+        are split evenly among the ``sharing`` EVSEs that charge at once."""
         tx_start = transaction.started if transaction is not None else None
+        tx_start = tx_start or origin
         found: list[Limit] = []
         if evse > 0:
             own = self._winner(self._of(TX, evse), instant, tx_start) if transaction else None
@@ -298,7 +307,7 @@ class ProfileStore:
         for purpose in (MAX, EXTERNAL):
             cap = self._winner(self._of(purpose, 0), instant, tx_start)
             if cap is not None:
-                found.append(cap)
+                found.append(Limit(cap.watts / max(1, sharing), cap.phases))
         return min(found, key=lambda limit: limit.watts) if found else None
 
     def composite(
@@ -312,15 +321,16 @@ class ProfileStore:
         transaction: Transaction | None = None,
     ) -> list[dict[str, Any]]:
         """GetCompositeSchedule's chargingSchedulePeriod over [start, start + duration): the
-        stacked limit, or ``hardware`` where nothing limits, in ``unit`` rounded down to 0.1."""
+        stacked limit, or ``hardware`` where nothing limits, in ``unit`` rounded down to 0.1.
+        Without a transaction, Relative profiles count from ``start``."""
         end = start + timedelta(seconds=duration)
-        tx_start = transaction.started if transaction is not None else None
+        tx_start = (transaction.started if transaction is not None else None) or start
         instants = {start}
         for profile in self.profiles.values():
             instants.update(t for t in profile.breakpoints(start, end, tx_start) if start < t < end)
         periods: list[dict[str, Any]] = []
         for instant in sorted(instants):
-            limit = self.limit_at(evse, instant, transaction) or hardware
+            limit = self.limit_at(evse, instant, transaction, origin=start) or hardware
             if limit.watts > hardware.watts:
                 limit = hardware
             value = math.floor(round(limit.in_unit(unit) * 10, 6)) / 10

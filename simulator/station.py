@@ -296,11 +296,15 @@ class SimulatedStation:
         await self.call(*self.messages.status(session.evse_id, "Available"))
 
     def limit(self, evse: int) -> Limit | None:
-        """What the EVSE may draw now by its charging profiles (None: its full power)."""
+        """What the EVSE may draw now by its charging profiles (None: its full power); the
+        station maximum is shared by the EVSEs charging."""
         if self.options.ignore_limits:
             return None
         state = self.state
-        return state.profiles.limit_at(evse, state.clock(), state.transaction(evse))
+        sharing = len(state.started)
+        return state.profiles.limit_at(
+            evse, state.clock(), state.transaction(evse), sharing=sharing
+        )
 
     def _refused(self, why: str, remote: bool) -> None:
         self.stats.sessions_refused += 1

@@ -112,6 +112,12 @@ def test_a_tx_profile_overrides_the_default_and_the_station_maximum_caps_both() 
     assert _amperes(store, 0, NOW, None) == 12  # EVSE 0: the station maximum only
 
 
+def test_the_station_maximum_is_shared_by_the_evses_charging() -> None:
+    store = _store((_profile(1, "ChargePointMaxProfile", [(0, 20)]), 0))
+    assert _amperes(store, 1, NOW, TX17) == 20
+    assert store.limit_at(1, NOW, TX17, sharing=2) == Limit(10 * W_PER_A)
+
+
 def test_a_default_on_the_evse_overrides_the_one_on_evse_zero() -> None:
     store = _store((_profile(1, TX_DEFAULT, [(0, 10)]), 0), (_profile(2, TX_DEFAULT, [(0, 7)]), 2))
     assert _amperes(store, 1, NOW, None) == 10
@@ -252,9 +258,11 @@ def test_without_profiles_the_composite_is_the_outlets_own_power(version: str) -
 
 
 _LIMITS = st.floats(0, 32).map(lambda a: round(a, 1))
+_KINDS = st.sampled_from(["Absolute", "Relative", "Daily", "Weekly"])
 _PROFILES = st.lists(
     st.tuples(
         st.sampled_from([TX_DEFAULT, TX, "ChargePointMaxProfile"]),
+        _KINDS,
         st.integers(0, 3),  # stack level
         st.lists(st.tuples(st.integers(1, 7200), _LIMITS), max_size=4),
         _LIMITS,
@@ -269,22 +277,25 @@ _PROFILES = st.lists(
 @settings(max_examples=200, deadline=None)
 @given(profiles=_PROFILES, probes=st.lists(st.integers(0, 3 * 3600 - 1), min_size=1, max_size=8))
 def test_the_composite_never_exceeds_any_applicable_profile(
-    profiles: list[tuple[str, int, list[tuple[int, float]], float, int, int | None, str]],
+    profiles: list[tuple[str, str, int, list[tuple[int, float]], float, int, int | None, str]],
     probes: list[int],
 ) -> None:
     store = ProfileStore("1.6", evses=1)
-    for n, (purpose, stack, later, first, offset, duration, unit) in enumerate(profiles):
+    for n, (purpose, kind, stack, later, first, offset, duration, unit) in enumerate(profiles):
         periods = [(0, first), *sorted(dict(later).items())]
         if unit == "W":
             periods = [(s, round(limit * W_PER_A, 1)) for s, limit in periods]
+        more: dict[str, Any] = {} if duration is None else {"duration": duration}
+        if kind in ("Daily", "Weekly"):
+            more |= {"kind": "Recurring", "recurrencyKind": kind}
+        elif kind == "Relative":
+            more |= {"kind": "Relative", "start": None}
         payload = _profile(
             n + 1,
             purpose,
             periods,
             stack=stack,
-            start=NOW + timedelta(seconds=offset),
-            unit=unit,
-            **({} if duration is None else {"duration": duration}),
+            **{"start": NOW + timedelta(seconds=offset), "unit": unit, **more},
         )
         store.install(Profile.from_ocpp(payload, 0 if "Max" in purpose else 1, NOW), {1: TX17})
     hardware = Limit(16 * W_PER_A)
