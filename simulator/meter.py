@@ -66,13 +66,17 @@ class Meter:
 
     def advance(self, seconds: float, limit: Limit | None = None) -> Reading:
         """Charge for ``seconds`` of simulated time, never over ``limit``, and read the meter."""
-        wanted = self._target_current()
+        wanted, phases = self._target_current(), len(PHASES)
         if limit is not None:
-            allowed = limit.watts / (self.voltage_v * len(PHASES))
+            phases = limit.phases  # a one-phase limit: the car charges on L1 only
+            allowed = limit.watts / (self.voltage_v * phases)
             wanted = min(wanted, allowed) if allowed >= MIN_CURRENT_A else 0.0
         self._current = wanted * self._random.uniform(0.97, 1.0)
         voltages = tuple(self.voltage_v * self._random.uniform(0.98, 1.02) for _ in PHASES)
-        currents = tuple(self._current * self._random.uniform(0.99, 1.01) for _ in PHASES)
+        currents = tuple(
+            self._current * self._random.uniform(0.99, 1.01) if n < phases else 0.0
+            for n in range(len(PHASES))
+        )
         power = sum(v * i for v, i in zip(voltages, currents, strict=True))
         if limit is not None and power > limit.watts:  # the noise stays under the limit too
             currents = tuple(i * 0.995 * limit.watts / power for i in currents)

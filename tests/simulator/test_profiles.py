@@ -442,3 +442,5 @@ def test_the_meter_draws_the_limit_or_the_cars_wish_whichever_is_less() -> None:
     assert meter.advance(60, Limit(5 * W_PER_A)).power_w == 0.0  # under 6 A: paused
     assert meter.advance(60, Limit(50 * W_PER_A)).power_w > 15 * W_PER_A  # the car's 16 A
     assert meter.advance(60).power_w > 15 * W_PER_A
+    one_phase = meter.advance(60, Limit(10 * 230.0, 1))
+    assert one_phase.current_a[1:] == (0.0, 0.0) and 9.0 < one_phase.current_a[0] <= 10.0
