@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator import maintenance
+from simulator import maintenance, profile_answers
 from simulator.maintenance import MaintenanceEffect
 from simulator.messages import VENDOR
 from simulator.state import RESERVED, Setting, StationState
@@ -90,22 +90,6 @@ def _certificate_signed(p: dict[str, Any], s: StationState) -> Reply:
     return _status("Accepted")
 
 
-def _set_profile(p: dict[str, Any], s: StationState) -> Reply:
-    profile = p.get("csChargingProfiles") or p["chargingProfile"]
-    s.charging_profiles[int(profile.get("chargingProfileId", profile.get("id", 0)))] = profile
-    return _status("Accepted")
-
-
-def _clear_profile(p: dict[str, Any], s: StationState) -> Reply:
-    wanted = p.get("id", p.get("chargingProfileId"))
-    if wanted is None:
-        found = bool(s.charging_profiles)
-        s.charging_profiles.clear()
-    else:
-        found = s.charging_profiles.pop(int(wanted), None) is not None
-    return _status("Accepted" if found else "Unknown")
-
-
 def _apply_local_list(
     s: StationState, version: int, update: str, entries: list[dict[str, Any]], key: str, info: str
 ) -> str:
@@ -123,11 +107,20 @@ def _apply_local_list(
     return "Accepted"
 
 
-def _start_or_reject(s: StationState, evse: int | None, tag: str, remote_id: int | None) -> Reply:
+def _start_or_reject(
+    s: StationState,
+    evse: int | None,
+    tag: str,
+    remote_id: int | None,
+    profile: dict[str, Any] | None = None,
+) -> Reply:
     """Accepted means a session starts (1.6 5.11, 2.0.1 F01.FR.01): the EVSE is taken at once,
-    so a second request before the session begins cannot be accepted for it too."""
+    so a second request before the session begins cannot be accepted for it too. A profile in
+    the request installs as the session's TxProfile; one the station refuses refuses the start."""
     chosen = s.free_evse(evse)
     if chosen is None:
+        return _status("Rejected")
+    if profile is not None and not profile_answers.install_start_profile(s, profile, chosen):
         return _status("Rejected")
     s.sessions[chosen] = RESERVED
     return _status("Accepted", StartSession(chosen, tag, remote_id))
@@ -228,15 +221,13 @@ _BOTH_VERSIONS: dict[str, Handler] = {
     "DataTransfer": _data_transfer,
     "ClearCache": lambda _p, _s: _status("Accepted"),
     "CertificateSigned": _certificate_signed,
-    "SetChargingProfile": _set_profile,
-    "ClearChargingProfile": _clear_profile,
 }
 """What 1.6 and 2.x stations answer alike."""
 
 V16: dict[str, Handler] = {
     **_BOTH_VERSIONS,
     "RemoteStartTransaction": lambda p, s: _start_or_reject(
-        s, p.get("connectorId"), p["idTag"], None
+        s, p.get("connectorId"), p["idTag"], None, p.get("chargingProfile")
     ),
     "RemoteStopTransaction": lambda p, s: _stop_or_reject(s, str(p["transactionId"])),
     "Reset": lambda p, _s: _status("Accepted", Reboot(p["type"] == "Hard")),
@@ -258,6 +249,7 @@ V16: dict[str, Handler] = {
     ),
     "GetLocalListVersion": lambda _p, s: ({"listVersion": s.local_list_version}, None),
     **maintenance.V16,
+    **profile_answers.V16,
 }
 
 # -- OCPP 2.0.1 --------------------------------------------------------------------------------
@@ -347,7 +339,9 @@ def _v201_reset(p: dict[str, Any], s: StationState) -> Reply:
 
 
 def _v201_request_start(p: dict[str, Any], s: StationState) -> Reply:
-    return _start_or_reject(s, p.get("evseId"), p["idToken"]["idToken"], p["remoteStartId"])
+    return _start_or_reject(
+        s, p.get("evseId"), p["idToken"]["idToken"], p["remoteStartId"], p.get("chargingProfile")
+    )
 
 
 V201: dict[str, Handler] = {
@@ -374,6 +368,7 @@ V201: dict[str, Handler] = {
     ),
     "GetLocalListVersion": lambda _p, s: ({"versionNumber": s.local_list_version}, None),
     **maintenance.V201,
+    **profile_answers.V201,
 }
 
 HANDLERS = {"1.6": V16, "2.0.1": V201, "2.1": V201}  # 2.1 keeps these 2.0.1 messages

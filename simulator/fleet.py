@@ -72,6 +72,7 @@ class FleetConfig:
     ramp_seconds: float = 0.0
     firmware_version: str = FIRMWARE
     v16_firmware: str = "whitepaper"
+    ignore_limits: bool = False  # stations draw full power whatever their charging profiles say
     manufacturer_roots: tuple[str, ...] = ()  # PEM texts installed in every station
     download_ca_file: Path | None = None
     # a share of the fleet per fault (exactly round(share x N) stations, fixed by id) ...
@@ -231,6 +232,7 @@ async def run_fleet(
         v16_firmware=config.v16_firmware,
         manufacturer_roots=config.manufacturer_roots,
         download_ssl=download_context(config),
+        ignore_limits=config.ignore_limits,
     )
     faults = config.faults_by_station()
     stations = []

@@ -2,8 +2,10 @@
 
 Pure and deterministic for a given seed: the charger delivers ``max_current_a`` per phase at
 ``voltage_v`` (with a little noise) until the car's state of charge passes 80 %, then tapers
-linearly to a trickle at 100 %. ``advance(seconds)`` moves simulated time forward; the energy
-register (Energy.Active.Import.Register, OCPP 1.6 7.31 / 2.0.1 MeasurandEnumType) only rises.
+linearly to a trickle at 100 %. ``advance(seconds, limit)`` moves simulated time forward drawing
+min(what the car wants, ``limit``): the station's composite charging limit at that instant; a
+limit under the 6 A an EV needs (IEC 61851-1) pauses charging. The energy register
+(Energy.Active.Import.Register, OCPP 1.6 7.31 / 2.0.1 MeasurandEnumType) only rises.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from simulator.profiles import Limit
+
 PHASES = ("L1", "L2", "L3")
+MIN_CURRENT_A = 6.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +64,23 @@ class Meter:
             return self.max_current_a
         return max(1.0, self.max_current_a * (100.0 - self.soc) / 20.0)
 
-    def advance(self, seconds: float) -> Reading:
-        """Charge for ``seconds`` of simulated time and read the meter."""
-        self._current = self._target_current() * self._random.uniform(0.97, 1.0)
+    def advance(self, seconds: float, limit: Limit | None = None) -> Reading:
+        """Charge for ``seconds`` of simulated time, never over ``limit``, and read the meter."""
+        wanted, phases = self._target_current(), len(PHASES)
+        if limit is not None:
+            phases = limit.phases  # a one-phase limit: the car charges on L1 only
+            allowed = limit.watts / (self.voltage_v * phases)
+            wanted = min(wanted, allowed) if allowed >= MIN_CURRENT_A else 0.0
+        self._current = wanted * self._random.uniform(0.97, 1.0)
         voltages = tuple(self.voltage_v * self._random.uniform(0.98, 1.02) for _ in PHASES)
-        currents = tuple(self._current * self._random.uniform(0.99, 1.01) for _ in PHASES)
+        currents = tuple(
+            self._current * self._random.uniform(0.99, 1.01) if n < phases else 0.0
+            for n in range(len(PHASES))
+        )
         power = sum(v * i for v, i in zip(voltages, currents, strict=True))
+        if limit is not None and power > limit.watts:  # the noise stays under the limit too
+            currents = tuple(i * 0.995 * limit.watts / power for i in currents)
+            power = sum(v * i for v, i in zip(voltages, currents, strict=True))
         delivered = power * seconds / 3600.0
         self.register_wh += delivered
         self.soc = min(100.0, self.soc + 100.0 * delivered / self.battery_wh)
@@ -76,6 +92,6 @@ class Meter:
             soc_percent=int(self.soc),
         )
 
-    def read(self) -> Reading:
+    def read(self, limit: Limit | None = None) -> Reading:
         """The meter without time passing (a begin or end sample)."""
-        return self.advance(0.0)
+        return self.advance(0.0, limit)

@@ -6,12 +6,15 @@ variables as ``Component.Variable`` (Part 2 appendix, ``OCPPCommCtrlr.HeartbeatI
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from simulator.certificates import CertificateStore
 from simulator.firmware import FirmwareState
 from simulator.messages import FIRMWARE
+from simulator.profiles import ProfileStore, Transaction
 
 
 @dataclass(slots=True)
@@ -94,7 +97,9 @@ class StationState:
     local_list_version: int = 0
     local_list: dict[str, dict[str, Any]] = field(default_factory=dict)
     certificates: list[str] = field(default_factory=list)
-    charging_profiles: dict[int, dict[str, Any]] = field(default_factory=dict)
+    profiles: ProfileStore = field(default_factory=lambda: ProfileStore("1.6"))
+    started: dict[int, datetime] = field(default_factory=dict)  # evse id -> transaction start
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     operative: dict[int, bool] = field(default_factory=dict)
     sessions: dict[int, str] = field(default_factory=dict)  # evse id -> transaction ref
     store: CertificateStore = field(default_factory=CertificateStore)
@@ -108,6 +113,18 @@ class StationState:
             self.settings = make(self.evses)
         for evse in range(0, self.evses + 1):
             self.operative.setdefault(evse, True)
+        self.profiles.version, self.profiles.evses = self.version, self.evses
+
+    def transaction(self, evse: int) -> Transaction | None:
+        """The transaction on ``evse`` for its charging profiles (ref None while starting)."""
+        ref = self.sessions.get(evse)
+        if ref is None:
+            return None
+        started = self.started.get(evse)
+        return Transaction(ref if started is not None else None, started)
+
+    def transactions(self) -> dict[int, Transaction]:
+        return {evse: t for evse in self.sessions if (t := self.transaction(evse)) is not None}
 
     @property
     def heartbeat_interval(self) -> int:

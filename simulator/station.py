@@ -33,6 +33,7 @@ from simulator.logs import log_status_message, upload_log
 from simulator.maintenance import RaiseSecurityEvent, StartFirmwareUpdate, StartLogUpload
 from simulator.messages import FIRMWARE, ChargingSession, messages_for, timestamp
 from simulator.meter import Meter
+from simulator.profiles import Limit
 from simulator.state import StationState
 from simulator.stats import FleetStats, StationReport
 
@@ -55,6 +56,7 @@ class StationOptions:
     v16_firmware: str = "whitepaper"  # or "plain" (see StationState)
     manufacturer_roots: tuple[str, ...] = ()  # PEM roots installed at the factory
     download_ssl: ssl.SSLContext | None = None  # trust for HTTPS downloads (default: as wss)
+    ignore_limits: bool = False  # draw full power whatever the charging profiles say
 
 
 @dataclass(slots=True)
@@ -242,6 +244,8 @@ class SimulatedStation:
             running.done.set()
             self._running.pop(start.evse_id, None)
             self.state.sessions.pop(start.evse_id, None)
+            self.state.started.pop(start.evse_id, None)
+            self.state.profiles.transaction_ended(start.evse_id)
 
     async def _charge(self, running: _Running, remote: bool) -> None:
         session, meter = running.session, self.meters[running.session.evse_id]
@@ -260,6 +264,7 @@ class SimulatedStation:
         accepted = self.messages.started_reply(session, reply) == "Accepted"
         assert session.transaction_ref is not None
         self.state.sessions[session.evse_id] = session.transaction_ref
+        self.state.started[session.evse_id] = self.state.clock()
         self.stats.sessions_started += 1
         self.report.sessions_started += 1
         if not accepted:
@@ -279,15 +284,27 @@ class SimulatedStation:
             if running.stop.is_set() or self._expired():
                 break
             elapsed += step
-            await self.call(*self.messages.meter(session, meter.advance(step)))
+            reading = meter.advance(step, self.limit(session.evse_id))
+            await self.call(*self.messages.meter(session, reading))
             self.stats.meter_values += 1
-        await self.call(*self.messages.ended(session, meter.read()))
+        await self.call(*self.messages.ended(session, meter.read(self.limit(session.evse_id))))
         self.stats.sessions_finished += 1
         self.report.sessions_finished += 1
         self.report.energy_wh += meter.register_wh - session.meter_start_wh
         if self.version == "1.6":
             await self.call(*self.messages.status(session.evse_id, "Finishing"))
         await self.call(*self.messages.status(session.evse_id, "Available"))
+
+    def limit(self, evse: int) -> Limit | None:
+        """What the EVSE may draw now by its charging profiles (None: its full power); the
+        station maximum is shared by the EVSEs charging."""
+        if self.options.ignore_limits:
+            return None
+        state = self.state
+        sharing = len(state.started)
+        return state.profiles.limit_at(
+            evse, state.clock(), state.transaction(evse), sharing=sharing
+        )
 
     def _refused(self, why: str, remote: bool) -> None:
         self.stats.sessions_refused += 1
@@ -355,7 +372,8 @@ class SimulatedStation:
                     and running.session.transaction_ref is not None
                     and (self.version == "1.6" or kind == "TransactionEvent")
                 ):
-                    await self.call(*self.messages.meter(running.session, self.meters[evse].read()))
+                    reading = self.meters[evse].read(self.limit(evse))
+                    await self.call(*self.messages.meter(running.session, reading))
                 elif kind == "MeterValues":
                     await self.call(*self.messages.idle_meter(evse, self.meters[evse].read()))
         elif kind == "FirmwareStatusNotification":

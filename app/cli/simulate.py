@@ -70,6 +70,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     add("--cert", type=Path, help="client certificate, PEM (security profile 3)")
     add("--key", type=Path, help="client certificate's private key, PEM")
     add("--call-timeout", type=float, default=30.0, help="wait for each answer (default 30 s)")
+    add(
+        "--ignore-limits",
+        action="store_true",
+        help="draw full power whatever the charging profiles say (to see the platform flag it)",
+    )
     firmware = parser.add_argument_group("firmware updates")
     firmware.add_argument("--firmware-version", default="1.0.0", help="version at first boot")
     firmware.add_argument(
@@ -135,6 +140,7 @@ def config_from(args: argparse.Namespace) -> FleetConfig:
         ramp_seconds=args.ramp,
         firmware_version=args.firmware_version,
         v16_firmware=args.v16_firmware,
+        ignore_limits=args.ignore_limits,
         manufacturer_roots=tuple(roots),
         download_ca_file=args.download_ca_file,
         firmware_fault_shares=shares if args.firmware_fail_share else {},

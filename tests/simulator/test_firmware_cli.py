@@ -72,3 +72,8 @@ def test_bad_firmware_options_exit_2_with_the_reason(argv: list[str], message: s
 def test_unknown_firmware_choices_are_refused_by_the_parser(argv: list[str]) -> None:
     with pytest.raises(SystemExit):
         _args(*argv)
+
+
+def test_ignore_limits_reaches_the_fleet() -> None:
+    assert config_from(_args("--ignore-limits")).ignore_limits is True
+    assert config_from(_args()).ignore_limits is False
