@@ -303,21 +303,25 @@ def _fill_level(
 def _level_for(capacity: float, ranges: list[tuple[float, float]]) -> float | None:
     """The level ``t`` with ``sum(clamp(t, lo, hi)) == capacity``; None if all fit at ``hi``.
 
-    ``capacity`` is never below ``sum(lo)`` (the minimums were admitted to fit).
+    ``capacity`` is never below ``sum(lo)`` (the minimums were admitted to fit). The sum is
+    piecewise linear in ``t``: its slope is the number of ranges with ``lo <= t < hi``, so one
+    pass over the sorted ends finds the level (O(n log n)).
     """
     if sum(hi for _, hi in ranges) <= capacity + _EPSILON:
         return None
-    points = sorted({p for lo, hi in ranges for p in (lo, hi)})
-    previous_t, previous_sum = points[0], sum(lo for lo, _ in ranges)
-    if previous_sum >= capacity - _EPSILON:
-        return previous_t
-    for t in points[1:]:
-        total = sum(min(max(t, lo), hi) for lo, hi in ranges)
-        if total >= capacity - _EPSILON:
-            slope = (total - previous_sum) / (t - previous_t)
-            return previous_t + max(0.0, capacity - previous_sum) / slope
-        previous_t, previous_sum = t, total
-    return previous_t  # pragma: no cover - the sum of the highs exceeds capacity
+    total = sum(lo for lo, _ in ranges)
+    ends = sorted([(lo, 1) for lo, _ in ranges] + [(hi, -1) for _, hi in ranges])
+    t, slope = ends[0][0], 0
+    if total >= capacity - _EPSILON:
+        return t
+    for point, change in ends:
+        if point > t:
+            gain = slope * (point - t)
+            if total + gain >= capacity - _EPSILON:
+                return t + (capacity - total) / slope
+            total, t = total + gain, point
+        slope += change
+    return t  # pragma: no cover - the sum of the highs exceeds capacity
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,11 +50,18 @@ def fair_shares(site: Site, sessions: list[ActiveSession]) -> dict[str, float]:
     load = dict(reserved)
     rising = {s.session_id: site.station(s.station_id) for s in admitted}
     while rising:
-        for sid, station in list(rising.items()):
-            if current[sid] + 0.01 > station.max_current or any(
-                load[p] + 0.01 > site.limit.on(p) for p in station.site_phases
-            ):
-                del rising[sid]
+        rising = {
+            sid: st for sid, st in rising.items() if current[sid] + 0.01 <= st.max_current + 1e-9
+        }
+        count = dict.fromkeys(PHASES, 0)
+        for station in rising.values():
+            for p in station.site_phases:
+                count[p] += 1
+        over = [p for p in PHASES if load[p] + 0.01 * count[p] > site.limit.on(p) + 1e-9]
+        if over:  # the phase that fills first freezes its sessions; then try again
+            first = min(over, key=lambda p: (site.limit.on(p) - load[p]) / count[p])
+            rising = {sid: st for sid, st in rising.items() if first not in st.site_phases}
+            continue
         for sid, station in rising.items():
             current[sid] += 0.01
             for p in station.site_phases:
