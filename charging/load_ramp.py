@@ -17,9 +17,11 @@ the pushed currents keep each phase under its limit too, whatever the previous s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from charging.load_sharing import ActiveSession, Allocation, Site, SiteLimit, allocate
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +86,24 @@ def ramp(
         if limits[session_id].amps != last.amps:
             changed[session_id] = limits[session_id].amps
     return Pushed(limits, changed)
+
+
+def recompute(
+    site: Site,
+    sessions: Sequence[ActiveSession],
+    *,
+    previous: Pushed,
+    policy: RampPolicy,
+    now: datetime,
+    limit: SiteLimit | None = None,
+) -> tuple[Allocation, Pushed]:
+    """One recompute (a session started or stopped, the meter changed): targets, then pushes.
+
+    ``limit`` is the budget of the moment (:func:`charging.site_budget.meter_budget`), the
+    site's static limit by default. A new session's first push may reach the largest minimum
+    current on the site at once (never more than its target).
+    """
+    allocation = allocate(site, sessions, limit=limit)
+    first_step = max((s.min_current for s in site.stations.values()), default=policy.max_step)
+    pushed = ramp(previous, allocation.currents, policy=policy, now=now, first_step=first_step)
+    return allocation, pushed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import socket
 import struct
@@ -237,3 +238,30 @@ def test_far_apart_registers_are_read_in_separate_requests() -> None:
     )
     assert register_map.spans() == [(0, 3), (300, 2)]
     assert sunspec_203().spans() == [(40073, 20)]
+
+
+async def test_a_meter_that_accepts_but_never_answers_times_out() -> None:
+    release = asyncio.Event()
+    handlers: list[asyncio.Task[None] | None] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers.append(asyncio.current_task())  # type: ignore[arg-type]
+        await reader.read(1024)
+        await release.wait()  # holds the request without answering
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    meter = SiteMeter("127.0.0.1", sunspec_203(), port=port, timeout=0.3)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        with pytest.raises(MeterNotAnswering):
+            await meter.read(now=T0)
+    finally:
+        meter.close()
+        release.set()
+        server.close()
+        await server.wait_closed()
+        await asyncio.gather(*(task for task in handlers if task))
+    assert loop.time() - started < 3

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from charging.load_ramp import Pushed, RampPolicy, ramp
+from charging.load_ramp import Pushed, PushedLimit, RampPolicy, ramp, recompute
 from charging.load_sharing import (
     PHASES,
     ActiveSession,
@@ -268,3 +268,44 @@ def test_the_fallback_never_takes_a_phase_over_its_limit(
         assert drawn <= amps + 1e-6
     if fallback:
         assert fallback >= max(s.min_current for s in site.stations.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=st.dictionaries(st.sampled_from("abcdef"), st.floats(0, 32), max_size=6),
+    targets=st.dictionaries(st.sampled_from("abcdef"), st.floats(0, 32), max_size=6),
+    seconds=st.integers(0, 90),
+)
+def test_a_ramped_push_never_exceeds_its_target_and_rises_at_most_one_step(
+    before: dict[str, float], targets: dict[str, float], seconds: int
+) -> None:
+    policy = RampPolicy(max_step=4.0, interval=timedelta(seconds=30))
+    previous = Pushed({k: PushedLimit(v, T0) for k, v in before.items()})
+    now = T0 + timedelta(seconds=seconds)
+    pushed = ramp(previous, targets, policy=policy, now=now, first_step=6.0)
+    assert set(pushed.limits) == set(targets)
+    for sid, limit in pushed.limits.items():
+        assert limit.amps <= targets[sid]
+        if sid in before:
+            if limit.amps > before[sid]:
+                assert seconds >= 30 and limit.amps <= max(before[sid] + 4.0, 6.0)
+            if targets[sid] <= before[sid]:
+                assert limit.amps == targets[sid]  # a decrease applies at once
+        else:
+            assert limit.amps == min(targets[sid], 6.0)
+
+
+def test_a_recompute_shares_the_budget_and_ramps_what_it_pushes() -> None:
+    site = Site.of(SiteLimit.per_phase(32), [three_phase("a"), three_phase("b")])
+    sessions = [ActiveSession("1", "a")]
+    policy = RampPolicy(max_step=6.0, interval=timedelta(seconds=30))
+    allocation, pushed = recompute(site, sessions, previous=Pushed(), policy=policy, now=T0)
+    assert allocation.currents == {"1": 32.0} and pushed.changed == {"1": 6.0}
+    sessions.append(ActiveSession("2", "b"))
+    budget = SiteLimit.per_phase(20)  # the meter saw the building draw more
+    later = T0 + timedelta(seconds=30)
+    allocation, pushed = recompute(
+        site, sessions, previous=pushed, policy=policy, now=later, limit=budget
+    )
+    assert allocation.currents == {"1": 10.0, "2": 10.0}
+    assert pushed.changed == {"1": 10.0, "2": 6.0}
