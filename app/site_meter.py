@@ -17,7 +17,7 @@ offset   point     type    meaning
 +2       A         int16   total AC current (not used)
 +3..+5   AphA-C    int16   phase currents, A
 +6       A_SF      sunssf  scale factor of the currents
-+18      W         int16   total real power, W (positive: import)
++18      W         int16   total real power, W (sign as the meter reports)
 +22      W_SF      sunssf  scale factor of the powers
 =======  ========  ======  =========================================
 
