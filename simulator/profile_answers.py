@@ -94,12 +94,24 @@ def composite_periods(
     )
 
 
-def _v16_composite(p: dict[str, Any], s: StationState) -> Reply:
-    evse, duration = p["connectorId"], p["duration"]
+def _composite_of(
+    p: dict[str, Any], s: StationState, evse: int
+) -> tuple[str, datetime, list[dict[str, Any]]] | None:
+    """The unit, start and periods of a GetCompositeSchedule answer, or None to reject it."""
+    duration = p["duration"]
     if not 0 <= evse <= s.evses or duration < 0:
-        return {"status": "Rejected"}, None
+        return None
     unit = p.get("chargingRateUnit", "A")
     start = s.clock().replace(microsecond=0)
+    return unit, start, composite_periods(s, evse, duration, unit, start)
+
+
+def _v16_composite(p: dict[str, Any], s: StationState) -> Reply:
+    evse, duration = p["connectorId"], p["duration"]
+    composite = _composite_of(p, s, evse)
+    if composite is None:
+        return {"status": "Rejected"}, None
+    unit, start, periods = composite
     return {
         "status": "Accepted",
         "connectorId": evse,
@@ -108,17 +120,17 @@ def _v16_composite(p: dict[str, Any], s: StationState) -> Reply:
             "duration": duration,
             "startSchedule": _stamp(start),
             "chargingRateUnit": unit,
-            "chargingSchedulePeriod": composite_periods(s, evse, duration, unit, start),
+            "chargingSchedulePeriod": periods,
         },
     }, None
 
 
 def _v201_composite(p: dict[str, Any], s: StationState) -> Reply:
     evse, duration = p["evseId"], p["duration"]
-    if not 0 <= evse <= s.evses or duration < 0:
+    composite = _composite_of(p, s, evse)
+    if composite is None:
         return {"status": "Rejected"}, None
-    unit = p.get("chargingRateUnit", "A")
-    start = s.clock().replace(microsecond=0)
+    unit, start, periods = composite
     return {
         "status": "Accepted",
         "schedule": {
@@ -126,7 +138,7 @@ def _v201_composite(p: dict[str, Any], s: StationState) -> Reply:
             "duration": duration,
             "scheduleStart": _stamp(start),
             "chargingRateUnit": unit,
-            "chargingSchedulePeriod": composite_periods(s, evse, duration, unit, start),
+            "chargingSchedulePeriod": periods,
         },
     }, None
 
