@@ -57,9 +57,14 @@ class Tab:
 
 
 @contextlib.asynccontextmanager
-async def opened(browser: Browser, base_url: str) -> AsyncIterator[Tab]:
-    """A fresh browser context (no cookies) with one tab; fails on any page error."""
-    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+async def opened(browser: Browser, base_url: str, *, javascript: bool = True) -> AsyncIterator[Tab]:
+    """A fresh browser context (no cookies) with one tab; fails on any page error.
+
+    ``javascript=False``: a browser with scripts off, as the pages must work without them.
+    """
+    context = await browser.new_context(
+        viewport={"width": 1400, "height": 900}, java_script_enabled=javascript
+    )
     context.set_default_timeout(20_000)
     page = await context.new_page()
     tab = Tab(page, base_url)

@@ -1,7 +1,9 @@
 """Each main page in Chromium with a little of everything in the database, photographed.
 
 The pages must render (their heading shows, no console error or CSP violation) with a station
-charging live, a finished session, a factory lot and the audit trail all that makes.
+charging live, a factory lot, firmware images and the audit trail all that makes; each has one
+``h1`` and a label for every field; and with scripts off every page still shows and a command
+form still gets the station's answer.
 ``make screenshots`` runs this with ``CHARGELINE_SCREENSHOTS=docs/screenshots``: the README shows
 those files. Without it the pictures go to the test's temporary directory.
 """
@@ -36,6 +38,13 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("audit", "/audit", "Audit log"),
     ("security-events", "/security-events", "Security events"),
 )
+
+
+UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea")]
+    .filter((e) => !["hidden", "submit", "button"].includes(e.type))
+    .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label"))
+    .map((e) => e.name || e.id || e.outerHTML.slice(0, 80))"""
+"""The fields of a page that no label names (JavaScript run in the page)."""
 
 
 def sample(at: str, wh: float, kw: float) -> dict[str, Any]:
@@ -111,4 +120,15 @@ async def test_each_main_page_renders_in_chromium_and_is_photographed(
                 await tab.goto(path)
                 await expect(tab.page.get_by_role("heading", level=1)).to_contain_text(heading)
                 await tab.page.screenshot(path=out / f"{name}.png", full_page=True)
+                assert await tab.page.locator("h1").count() == 1, path
+                assert await tab.page.evaluate(UNLABELLED) == [], path
+        async with opened(browser, running.api_url, javascript=False) as plain:
+            await plain.log_in("admin@example.com", PASSWORD)
+            for _name, path, heading in PAGES:
+                await plain.goto(path)
+                await expect(plain.page.get_by_role("heading", level=1)).to_contain_text(heading)
+            await plain.goto("/stations/SIM-0001")
+            await plain.page.get_by_role("button", name="Reset", exact=True).click()
+            answer = plain.page.locator(".answer-status")
+            await expect(answer).to_have_text("Accepted")
     assert sorted(p.name for p in out.glob("*.png")) == sorted(f"{n}.png" for n, _, _ in PAGES)
