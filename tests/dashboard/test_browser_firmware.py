@@ -48,7 +48,7 @@ async def test_an_admin_starts_a_rollout_pauses_it_and_watches_it_complete(
         UpdatingStation(running.ocpp_url, s, "1.0.0", behaviour=Behaviour(hold=hold)) for s in ids
     ]
     async with living(stations), running_worker(platform, locations=FakeDownloads()):
-        await eventually(lambda: all(s.boots for s in stations))
+        await eventually(lambda: all(s.boots for s in stations), timeout=60)
         async with opened(browser, running.api_url) as tab:
             page = tab.page
             await tab.log_in("admin@example.com", PASSWORD)

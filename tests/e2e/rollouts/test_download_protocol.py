@@ -39,7 +39,7 @@ async def test_stations_get_locations_of_the_policys_download_protocol(
         assert created.status_code == 201, created.text
         assert created.json()["policy"]["download_protocol"] == (protocol or "https")
         await admin.post(f"/rollouts/{created.json()['id']}/start")
-        await eventually(lambda: station.calls("UpdateFirmware"), timeout=20)
+        await eventually(lambda: station.calls("UpdateFirmware"), timeout=60)
     [update] = station.calls("UpdateFirmware")
     assert update["firmware"]["location"].startswith(f"{protocol or 'https'}://")
 

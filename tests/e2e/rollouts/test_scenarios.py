@@ -52,11 +52,11 @@ async def test_invalid_signatures_pause_the_rollout_and_a_replacement_image_fini
         criteria=[{"kind": "signature", "percent": 10, "min_sample": 2, "action": "pause"}],
     )
     async with living(stations), running_worker(platform, locations=FakeDownloads()):
-        await eventually(lambda: all(s.boots for s in stations))
+        await eventually(lambda: all(s.boots for s in stations), timeout=60)
         created = await admin.post("/rollouts", {"name": "sig", "image_id": bad, "policy": rules})
         rollout_id = created.json()["id"]
         await admin.post(f"/rollouts/{rollout_id}/start")
-        paused = await eventually(lambda: rollout_in(admin, rollout_id, "paused"), timeout=20)
+        paused = await eventually(lambda: rollout_in(admin, rollout_id, "paused"), timeout=60)
         assert "signature failures 100.0% >= 10%" in paused["reason"]
         assert paused["waves"][0]["counts"] == {"failed": 2}
         assert paused["waves"][1]["counts"] == {"pending": 8}
@@ -99,11 +99,11 @@ async def test_a_station_in_a_session_is_updated_after_it_ends_or_stopped_when_f
         )
         assert first.status_code == 201, first.text
         await admin.post(f"/rollouts/{first.json()['id']}/start")
-        await eventually(lambda: idle.version == "2.0.0", timeout=20)
+        await eventually(lambda: idle.version == "2.0.0", timeout=60)
         assert busy.calls("UpdateFirmware") == []  # still charging: the update waits
         assert busy.calls("RequestStopTransaction") == []
         await busy._stop_session()
-        await eventually(lambda: rollout_in(admin, first.json()["id"], "succeeded"), timeout=20)
+        await eventually(lambda: rollout_in(admin, first.json()["id"], "succeeded"), timeout=60)
         assert busy.version == "2.0.0"
         force = policy(
             "busy",
@@ -115,7 +115,7 @@ async def test_a_station_in_a_session_is_updated_after_it_ends_or_stopped_when_f
             "/rollouts", {"name": "force", "image_id": image_id, "policy": force}
         )
         await admin.post(f"/rollouts/{second.json()['id']}/start")
-        await eventually(lambda: rollout_in(admin, second.json()["id"], "succeeded"), timeout=20)
+        await eventually(lambda: rollout_in(admin, second.json()["id"], "succeeded"), timeout=60)
     assert [
         name for name, _ in forced.received if name in ("RequestStopTransaction", "UpdateFirmware")
     ][:2] == [
@@ -135,19 +135,19 @@ async def test_a_rollback_brings_the_stations_that_took_the_image_back(
     new = add_image(platform, family_id, "2.0.0")
     stations = [UpdatingStation(running.ocpp_url, s, "1.0.0") for s in ("R-1", "R-2")]
     async with living(stations), running_worker(platform, locations=FakeDownloads()):
-        await eventually(lambda: all(s.boots for s in stations))
+        await eventually(lambda: all(s.boots for s in stations), timeout=60)
         created = await admin.post(
             "/rollouts", {"name": "up", "image_id": new, "policy": policy("back")}
         )
         rollout_id = created.json()["id"]
         await admin.post(f"/rollouts/{rollout_id}/start")
-        await eventually(lambda: rollout_in(admin, rollout_id, "succeeded"), timeout=20)
+        await eventually(lambda: rollout_in(admin, rollout_id, "succeeded"), timeout=60)
         back = await admin.post(f"/rollouts/{rollout_id}/rollback")
         assert back.status_code == 201, back.text
         assert back.json()["kind"] == "rollback" and back.json()["rollback_of"] == rollout_id
         assert back.json()["target_count"] == 2
         await admin.post(f"/rollouts/{back.json()['id']}/start")
-        await eventually(lambda: rollout_in(admin, back.json()["id"], "succeeded"), timeout=20)
+        await eventually(lambda: rollout_in(admin, back.json()["id"], "succeeded"), timeout=60)
     assert [s.version for s in stations] == ["1.0.0", "1.0.0"]
 
 
@@ -168,7 +168,7 @@ async def test_keep_current_updates_stations_now_and_those_that_come_online_late
         assert standing.status_code == 201, standing.text
         again = await admin.post("/rollouts/keep-current", {"family": "kc"})
         assert again.status_code == 422
-        await eventually(lambda: all(s.version == "3.0.0" for s in early), timeout=20)
+        await eventually(lambda: all(s.version == "3.0.0" for s in early), timeout=60)
         add_field_stations(platform, "kc", ["KC-3"])
         late = UpdatingStation(running.ocpp_url, "KC-3", "1.0.0")
         async with living([late]):
@@ -177,5 +177,5 @@ async def test_keep_current_updates_stations_now_and_those_that_come_online_late
                 body = (await admin.get(f"/rollouts/{standing.json()['id']}")).json()
                 return body["state"] == "running" and body["counts"] == {"succeeded": 3}
 
-            await eventually(all_current, timeout=20)
+            await eventually(all_current, timeout=60)
         assert late.version == "3.0.0" and late.boots == 2

@@ -54,7 +54,7 @@ async def test_a_rollout_updates_every_station_wave_by_wave(running: RunningPlat
         rollout = created.json()
         assert rollout["state"] == "draft"
         assert [w["size"] for w in rollout["waves"]] == [1, 2]
-        await eventually(lambda: all(s.boots for s in stations))
+        await eventually(lambda: all(s.boots for s in stations), timeout=60)
         started = await http.post(f"/api/v1/rollouts/{rollout['id']}/start", headers=headers)
         assert started.status_code == 200, started.text
 
@@ -62,7 +62,7 @@ async def test_a_rollout_updates_every_station_wave_by_wave(running: RunningPlat
             body = (await http.get(f"/api/v1/rollouts/{rollout['id']}", headers=headers)).json()
             return body if body["state"] == "succeeded" else None
 
-        done = await eventually(finished, timeout=20)
+        done = await eventually(finished, timeout=60)
         assert done["outcome"] == "successful"
         assert done["counts"] == {"succeeded": 3}
         assert [w["counts"] for w in done["waves"]] == [{"succeeded": 1}, {"succeeded": 2}]

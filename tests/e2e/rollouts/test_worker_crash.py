@@ -95,7 +95,7 @@ async def test_a_killed_worker_loses_nothing_and_repeats_no_update_under_another
         UpdatingStation(running.ocpp_url, s, "1.0.0", behaviour=Behaviour(hold=hold)) for s in ids
     ]
     async with living(stations):
-        await eventually(lambda: all(s.boots for s in stations))
+        await eventually(lambda: all(s.boots for s in stations), timeout=60)
         created = await admin.post(
             "/rollouts",
             {"name": "crash", "image_id": image_id, "policy": policy("crashy", sizes=(3, 3))},
